@@ -1,0 +1,9 @@
+"""skgxp: DeepGXP, BHI's promoter-to-expression CNN-BiLSTM, as scikit-learn estimators."""
+
+from ._encoder import PromoterEncoder
+from ._module import DeepGXP
+from ._regressor import DeepGXPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["DeepGXP", "DeepGXPRegressor", "PromoterEncoder", "__version__"]

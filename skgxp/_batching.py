@@ -1,0 +1,79 @@
+"""Mini-batches by vectorized row indexing, without a Python call per sample.
+
+skorch's default ``DataLoader`` fetches and collates every sample in Python;
+for 6.7 million promoters per epoch that alone would dominate a GPU step.
+"""
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader, Subset
+
+
+def _arrays_of(dataset):
+    """``(X, y, rows)`` behind a skorch Dataset or a Subset of one, else None."""
+    rows = None
+    if isinstance(dataset, Subset):
+        rows = np.asarray(dataset.indices)
+        dataset = dataset.dataset
+    if type(dataset) is not Dataset or not isinstance(dataset.X, np.ndarray):
+        return None
+    y = dataset.y if isinstance(dataset.y, np.ndarray) else None
+    return dataset.X, y, rows
+
+
+class ArrayBatchIterator:
+    """Iterate ``(X_batch, y_batch)`` tensors over an in-memory dataset.
+
+    Drop-in for ``torch.utils.data.DataLoader`` as skorch's ``iterator_train``
+    / ``iterator_valid``: takes the dataset and ``batch_size``, ``shuffle``,
+    ``drop_last``. Batches are CPU tensors sharing memory with numpy arrays
+    gathered per batch; shuffling uses torch's global generator (seeded by
+    ``random_state``). Datasets other than skorch's array ``Dataset`` fall
+    back to a ``DataLoader``.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset of one
+        The data.
+    batch_size : int, default=512
+        Rows per batch.
+    shuffle : bool, default=False
+        Draw a new row order on every pass.
+    drop_last : bool, default=False
+        Skip the last incomplete batch.
+    """
+
+    def __init__(self, dataset, batch_size=512, shuffle=False, drop_last=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        arrays = _arrays_of(self.dataset)
+        if arrays is None:
+            yield from DataLoader(
+                self.dataset, self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last
+            )
+            return
+        X, y, rows = arrays
+        n = len(self.dataset)
+        order = torch.randperm(n).numpy() if self.shuffle else None
+        for batch in range(len(self)):
+            take = slice(batch * self.batch_size, (batch + 1) * self.batch_size)
+            if order is not None:
+                idx = order[take]
+                idx = np.sort(rows[idx] if rows is not None else idx)
+            elif rows is not None:
+                idx = rows[take]
+            else:
+                idx = take
+            yield (
+                torch.from_numpy(X[idx]),
+                None if y is None else torch.from_numpy(y[idx]),
+            )

@@ -1,0 +1,523 @@
+"""DeepGXPRegressor: BHI's DeepGXP training recipe as a skorch regressor."""
+
+import contextlib
+import random
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetRegressor
+from sklearn.utils._available_if import available_if
+from skorch.utils import is_dataset
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import unpack_data
+
+from . import _views
+from ._batching import ArrayBatchIterator
+from ._callbacks import CosinePerBatch
+from ._constructs import CONTEXT_WIDTH, TTA_SHIFTS, VECTOR_BIT
+from ._module import DeepGXP
+from ._validation import check_features, check_target
+
+_TTA_VIEWS = {1: (0,), 2: (0,), 6: (-1, 0, 1), 10: TTA_SHIFTS}
+_VALID_CODES = np.zeros(256, dtype=bool)
+_VALID_CODES[[0, 1, 2, 3, 4, 8, 9, 10, 11, 12]] = True
+
+
+class DeepGXPRegressor(NeuralNetRegressor):
+    """DeepGXP, BHI's CNN-BiLSTM, trained with BHI's recipe.
+
+    A skorch :class:`~skorch.NeuralNetRegressor` whose defaults are BHI's
+    submitted configuration: target standardization ``(y - 11) / std(y)``
+    inside, a reverse-complement-conjoined Huber loss (both strands, one
+    step), AdamW (lr 1.5e-3, weight decay 0.01), batches of 512 shuffled with
+    ``drop_last``, cosine annealing stepped every batch to 0 at the last batch
+    of the fit, 15 epochs, seed 40, and the mean of 10 test-time views
+    (shifts -2..+2 bp, both strands) at prediction. skorch's grammar is
+    unchanged: ``module__*``, ``optimizer__*``, ``callbacks__*``, ``lr``,
+    ``batch_size``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=DeepGXP
+        The network; ``input_length`` is set from the data at ``fit``.
+    criterion : torch loss class, default=torch.nn.HuberLoss
+        Applied to each strand's prediction; the training loss is the mean of
+        the two. Huber's ``delta`` (1.0) is ``criterion__delta``.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        Weight decay 0.01 via ``optimizer__weight_decay``.
+    lr : float, default=1.5e-3
+        Peak learning rate of the cosine schedule.
+    max_epochs : int, default=15
+        Training epochs.
+    batch_size : int, default=512
+        Rows per training step (each row is run on both strands) and per
+        prediction batch (times the number of views).
+    train_split : callable or None, default=None
+        skorch's internal validation split, e.g. ``ValidSplit(0.1,
+        random_state=0)``; None trains on all rows, as BHI's final model.
+    callbacks : list or None, default=None
+        skorch callbacks added to the defaults (which include the per-batch
+        cosine schedule, named ``"lr_schedule"``).
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        ``"auto"`` uses CUDA when available.
+    precision : {"auto", "bf16", "fp32"}, default="auto"
+        ``"auto"``: bfloat16 autocast on CUDA, float32 on the CPU.
+    tta : {1, 2, 6, 10}, default=10
+        Views averaged at prediction: 10 = shifts -2..+2 x both strands,
+        6 = shifts -1..+1 x both strands, 2 = both strands, 1 = forward only.
+        Shifted views need :class:`PromoterEncoder` codes; one-hot input allows
+        1 or 2.
+    target_center : float, default=11.0
+        Subtracted from ``y`` before dividing by its standard deviation (ddof
+        0) in training; BHI's most common bin value.
+    random_state : int or None, default=40
+        Seeds torch, numpy and ``random`` at ``fit`` (weights, shuffling,
+        padding draws, dropout). None leaves the generators alone.
+    verbose : int, default=1
+        skorch's verbosity.
+    **kwargs
+        Any other skorch parameter (``iterator_train__*``,
+        ``callbacks__<name>__*``, ``compile``, ...).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network.
+    input_length_ : int
+        Sequence length the network was built for.
+    target_scale_ : float
+        Standard deviation (ddof 0) of the training targets.
+    n_features_in_ : int
+        Width of the 2-D input seen at ``fit``.
+    history_ : skorch.History
+        Per-epoch and per-batch records (loss, ``lr``, timings).
+
+    See Also
+    --------
+    PromoterEncoder : Turns sequences into this regressor's input.
+    QuantileCalibrator : BHI's post-processing of predictions.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skgxp import PromoterEncoder, DeepGXPRegressor
+    >>> from skgxp.datasets import load_dream_demo
+    >>> X, y = load_dream_demo(return_X_y=True)
+    >>> tiny = dict(module__conv1_channels=4, module__lstm_hidden_size=4,
+    ...             module__conv2_channels=4, module__fc_size=4)
+    >>> model = make_pipeline(PromoterEncoder(),
+    ...                       DeepGXPRegressor(max_epochs=1, verbose=0, **tiny))
+    >>> model.fit(X[:256], y[:256]).predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        module=DeepGXP,
+        *,
+        criterion=torch.nn.HuberLoss,
+        optimizer=torch.optim.AdamW,
+        lr=1.5e-3,
+        max_epochs=15,
+        batch_size=512,
+        train_split=None,
+        callbacks=None,
+        iterator_train=ArrayBatchIterator,
+        iterator_valid=ArrayBatchIterator,
+        device="auto",
+        precision="auto",
+        tta=10,
+        target_center=11.0,
+        random_state=40,
+        verbose=1,
+        **kwargs,
+    ):
+        kwargs.setdefault("optimizer__weight_decay", 0.01)
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("iterator_train__drop_last", True)
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.precision = precision
+        self.tta = tta
+        self.target_center = target_center
+        self.random_state = random_state
+
+    # -- configuration -----------------------------------------------------
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("lr_schedule", CosinePerBatch()),
+            ("print_log", PrintLog()),
+        ]
+
+    def _check_params(self):
+        if self.tta not in _TTA_VIEWS:
+            raise ValueError(f"tta must be one of 1, 2, 6 or 10; got {self.tta!r}.")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(
+                f"precision must be 'auto', 'bf16' or 'fp32'; got {self.precision!r}."
+            )
+        if not isinstance(self.target_center, Real) or not np.isfinite(self.target_center):
+            raise ValueError(
+                f"target_center must be a finite number; got {self.target_center!r}."
+            )
+        if self.random_state is not None and not isinstance(self.random_state, Integral):
+            raise ValueError(
+                f"random_state must be an int or None; got {self.random_state!r}."
+            )
+        for name in ("max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}.")
+        self._resolve_device()
+
+    def _resolve_device(self):
+        device = self.device
+        if device is None:
+            return None
+        if device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            resolved = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+            ) from None
+        if resolved.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available here; "
+                "use device='auto' or 'cpu'."
+            )
+        return device
+
+    @contextlib.contextmanager
+    def _on_resolved_device(self):
+        """Let skorch see the concrete device while keeping the ``"auto"`` parameter."""
+        requested = self.device
+        if requested != "auto":
+            yield
+            return
+        self.__dict__["device"] = self._resolve_device()
+        try:
+            yield
+        finally:
+            self.__dict__["device"] = requested
+
+    def _autocast(self):
+        device_type = torch.device(self.device).type
+        bf16 = self.precision == "bf16" or (self.precision == "auto" and device_type == "cuda")
+        return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16)
+
+    def _seed(self):
+        if self.random_state is None:
+            return
+        seed = int(self.random_state)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+
+    def initialize(self):
+        with self._on_resolved_device():
+            return super().initialize()
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        if isinstance(self.module, type):
+            kwargs.setdefault("input_length", getattr(self, "input_length_", 110))
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    # -- data ---------------------------------------------------------------
+
+    def _check_X(self, X, *, reset):
+        X = check_features(X)
+        if X.dtype == np.uint8:
+            length = X.shape[1] - CONTEXT_WIDTH
+            if length < 1:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns of uint8 codes; PromoterEncoder "
+                    f"codes have length + {CONTEXT_WIDTH} columns."
+                )
+            _check_codes(X)
+        else:
+            length = X.shape[-1] if X.ndim == 3 else X.shape[1] // 4
+            if _TTA_VIEWS[self.tta] != (0,):
+                raise ValueError(
+                    f"tta={self.tta} needs shifted views, which need PromoterEncoder's "
+                    "codes (vector context); with one-hot input use tta=1 or tta=2."
+                )
+        if reset:
+            self.input_length_ = int(length)
+            if X.ndim == 2:
+                self.n_features_in_ = int(X.shape[1])
+        elif length != self.input_length_:
+            raise ValueError(
+                f"X encodes sequences of length {length}, but this model was fitted "
+                f"for length {self.input_length_}; encode with "
+                f"PromoterEncoder(length={self.input_length_})."
+            )
+        return X
+
+    def _to_onehot(self, Xi):
+        """Device one-hot ``(B, 4, L)`` of a batch, and whether it came from codes."""
+        Xi = Xi.to(self.device, non_blocking=True)
+        if Xi.dtype == torch.uint8:
+            return Xi, True
+        return Xi.reshape(Xi.shape[0], 4, -1).float(), False
+
+    def _training_input(self, Xi):
+        Xi, is_codes = self._to_onehot(Xi)
+        if is_codes:
+            Xi = _views.one_hot(_views.training_windows(Xi, self.input_length_))
+        return torch.cat([Xi, _views.reverse_complement(Xi)])
+
+    def _view_predictions(self, Xi, **fit_params):
+        """Standardized predictions of every test-time view, ``(views, B)``."""
+        Xi, is_codes = self._to_onehot(Xi)
+        n = Xi.shape[0]
+        if is_codes:
+            Xi = _views.one_hot(
+                _views.shifted_windows(Xi, self.input_length_, _TTA_VIEWS[self.tta])
+            )
+        if self.tta != 1:
+            Xi = torch.cat([Xi, _views.reverse_complement(Xi)])
+        with self._autocast():
+            out = self.module_(Xi, **fit_params)
+        return out.float().reshape(-1, n)
+
+    def _standardize(self, y):
+        y = y.to(self.device, non_blocking=True).reshape(-1, 1).float()
+        return (y - self.target_center) / self.target_scale_
+
+    # -- training and inference steps ----------------------------------------
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Huber loss on standardized targets; the mean over strands for a pair.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor or tuple of torch.Tensor
+            Predictions in standardized units; a ``(forward, reverse)`` pair
+            gives the mean of the two strands' losses (BHI's conjoined loss).
+        y_true : torch.Tensor
+            Targets in the units of ``y``.
+        X : object, default=None
+            Unused.
+        training : bool, default=False
+            Unused.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar loss.
+        """
+        target = self._standardize(y_true)
+        if isinstance(y_pred, tuple):
+            return sum(self.criterion_(p.float(), target) for p in y_pred) / len(y_pred)
+        return self.criterion_(y_pred.float(), target)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        x = self._training_input(Xi)
+        with _explain_oom(self):
+            with self._autocast():
+                out = self.module_(x, **fit_params)
+            forward, reverse = out.float().chunk(2)
+            loss = self.get_loss((forward, reverse), yi, X=Xi, training=True)
+            self._check_finite(loss)
+            loss.backward()
+        return {"loss": loss, "y_pred": (forward + reverse) / 2}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad(), _explain_oom(self):
+            views = self._view_predictions(Xi, **fit_params)
+            # Views are shift-major with the reverse strands in the second half.
+            center = len(_TTA_VIEWS[self.tta]) // 2
+            strands = (views[center],) if self.tta == 1 else (
+                views[center], views[len(views) // 2 + center]
+            )
+            loss = self.get_loss(tuple(s[:, None] for s in strands), yi)
+        return {"loss": loss, "y_pred": views.mean(0)[:, None]}
+
+    def evaluation_step(self, batch, training=False):
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        with torch.set_grad_enabled(training), _explain_oom(self):
+            self._set_training(training)
+            return self._view_predictions(Xi).mean(0)[:, None]
+
+    def _check_finite(self, loss):
+        if not torch.isfinite(loss):
+            epoch = len(self.history)
+            batch = len(self.history[-1]["batches"]) + 1
+            raise FloatingPointError(
+                f"Training loss is {loss.item()} at epoch {epoch}, batch {batch}; "
+                f"training stopped. Lower lr (now {self.lr}) or check X and y for "
+                "extreme values."
+            )
+
+    # -- public API ---------------------------------------------------------
+
+    def fit(self, X, y, **fit_params):
+        """Initialize and train the network with BHI's recipe.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, length + 113), dtype uint8
+            :class:`PromoterEncoder` codes; or one-hot float of shape
+            ``(n_samples, 4, length)`` or ``(n_samples, 4 * length)``.
+        y : array-like of shape (n_samples,) or (n_samples, 1)
+            Measured expression.
+        **fit_params : dict
+            Passed to skorch (train split and the module's ``forward``).
+
+        Returns
+        -------
+        self : DeepGXPRegressor
+            The fitted regressor.
+        """
+        self._check_params()
+        X = self._check_X(X, reset=True)
+        y = check_target(y, len(X))
+        self.target_scale_ = _scale_of(y)
+        with self._on_resolved_device():
+            self._seed()
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            super().partial_fit(X, y, _routing_method="fit", **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Continue training for ``max_epochs`` more epochs without re-initializing.
+
+        Parameters
+        ----------
+        X : ndarray
+            As for :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, 1)
+            Measured expression.
+        classes : None
+            Unused, for scikit-learn compatibility.
+        **fit_params : dict
+            Passed to skorch.
+
+        Returns
+        -------
+        self : DeepGXPRegressor
+            The regressor.
+        """
+        self._check_params()
+        first = not self.initialized_ or not hasattr(self, "target_scale_")
+        X = self._check_X(X, reset=first)
+        y = check_target(y, len(X))
+        with self._on_resolved_device():
+            if first:
+                self.target_scale_ = _scale_of(y)
+                self._seed()
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        return self
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        with self._on_resolved_device():
+            yield from super().forward_iter(X, training=training, device=device)
+
+    def predict(self, X):
+        """Predict expression as the mean of the test-time views.
+
+        Parameters
+        ----------
+        X : ndarray
+            As for :meth:`fit`, encoded for the same length.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predictions in the units of the training ``y``.
+        """
+        self.check_is_fitted()
+        self._check_params()
+        if not is_dataset(X):  # skorch's scoring callbacks pass their Dataset
+            X = self._check_X(X, reset=False)
+        standardized = NeuralNet.predict_proba(self, X)
+        return standardized.ravel() * self.target_scale_ + self.target_center
+
+    @available_if(lambda self: False)
+    def predict_proba(self, X):
+        """Not available: a regressor has no probabilities."""
+
+    def set_params(self, **params):
+        with self._on_resolved_device():
+            return super().set_params(**params)
+
+    def __sklearn_is_fitted__(self):
+        return bool(self.initialized_) and hasattr(self, "target_scale_")
+
+    def __setstate__(self, state):
+        # skorch maps tensors with torch.device(state["device"]); resolve "auto".
+        requested = state.get("device")
+        if requested == "auto":
+            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        super().__setstate__(state)
+        if requested == "auto":
+            self.__dict__["device"] = "auto"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.regressor_tags.poor_score = True
+        return tags
+
+
+def _scale_of(y):
+    scale = float(np.std(y))
+    # Constant targets: keep them finite, as StandardScaler does.
+    return scale if scale > 0 else 1.0
+
+
+def _check_codes(X, rows=65536):
+    for start in range(0, len(X), rows):
+        block = X[start : start + rows]
+        bad = ~_VALID_CODES[block]
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"X[{start + row}, {col}] = {block[row, col]} is not a PromoterEncoder "
+                f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
+            )
+
+
+@contextlib.contextmanager
+def _explain_oom(net):
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as exc:
+        raise torch.cuda.OutOfMemoryError(
+            f"CUDA ran out of memory with batch_size={net.batch_size} (x2 strands in "
+            f"training, x{net.tta} views in prediction). Lower batch_size, or "
+            "iterator_valid__batch_size / tta for prediction; see the message "
+            f"below.\n{exc}"
+        ) from exc

@@ -1,0 +1,91 @@
+"""Input checks with errors that name the row, the value and the rule."""
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+
+
+def _first_nonfinite(values):
+    bad = ~np.isfinite(values)
+    return np.argwhere(bad)[0] if bad.any() else None
+
+
+def check_features(X):
+    """Return ``X`` as a code (uint8) or one-hot (float32) array, or raise."""
+    if scipy.sparse.issparse(X):
+        raise TypeError("X is a sparse matrix; DeepGXPRegressor needs a dense array.")
+    if isinstance(X, pd.DataFrame | pd.Series):
+        X = X.to_numpy()
+    X = np.asarray(X)
+    if X.dtype.kind in "OUS":
+        raise TypeError(
+            f"X has dtype {X.dtype}; DeepGXPRegressor takes encoded sequences. Put a "
+            "PromoterEncoder in front: make_pipeline(PromoterEncoder(), "
+            "DeepGXPRegressor())."
+        )
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"X must be 2-D (PromoterEncoder codes or flattened one-hot) or 3-D "
+            f"one-hot (n, 4, length); got shape {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 rows (shape {X.shape}); at least one is required.")
+    if X.dtype == np.uint8:
+        if X.ndim != 2:
+            raise ValueError(f"uint8 codes must be 2-D (n, length + 113); got {X.shape}.")
+        return X
+    if X.dtype.kind != "f":
+        raise ValueError(
+            f"X has dtype {X.dtype}; expected uint8 PromoterEncoder codes or float "
+            "one-hot."
+        )
+    channels_ok = X.shape[1] == 4 if X.ndim == 3 else X.shape[1] % 4 == 0
+    if not channels_ok:
+        raise ValueError(
+            f"one-hot X must have 4 channels (A, C, G, T): shape (n, 4, length) or "
+            f"(n, 4 * length); got shape {X.shape}."
+        )
+    bad = _first_nonfinite(X.reshape(len(X), -1))
+    if bad is not None:
+        raise ValueError(
+            f"X[{bad[0]}] contains {X.reshape(len(X), -1)[tuple(bad)]!r} at column "
+            f"{bad[1]}; one-hot input must be finite."
+        )
+    return X.astype(np.float32, copy=False)
+
+
+def check_target(y, n_samples):
+    """Return ``y`` as float32 of shape ``(n_samples, 1)``, or raise."""
+    if y is None:
+        raise ValueError("y is required: the measured expression of every row of X.")
+    if isinstance(y, pd.DataFrame | pd.Series):
+        y = y.to_numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must have shape (n,) or (n, 1) (one target per row); got {y.shape}."
+        )
+    if len(y) != n_samples:
+        raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
+    if y.dtype.kind == "b" or y.dtype.kind not in "iufO":
+        raise TypeError(f"y must be numeric; got dtype {y.dtype}.")
+    if y.dtype.kind == "O":
+        for i, value in enumerate(y):
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise TypeError(
+                    f"y[{i}] is {value!r} of type {type(value).__name__}; targets "
+                    "must be numbers."
+                )
+    y = y.astype(np.float64)
+    bad = _first_nonfinite(y)
+    if bad is not None:
+        raise ValueError(f"y[{bad[0]}] is {y[bad[0]]}; targets must be finite numbers.")
+    y32 = y.astype(np.float32)
+    bad = _first_nonfinite(y32)
+    if bad is not None:
+        raise ValueError(
+            f"y[{bad[0]}] = {y[bad[0]]} does not fit in float32; rescale the targets."
+        )
+    return y32.reshape(-1, 1)
