@@ -1,9 +1,16 @@
 """skgxp: DeepGXP, BHI's promoter-to-expression CNN-BiLSTM, as scikit-learn estimators."""
 
+from ._calibrator import QuantileCalibrator
 from ._encoder import PromoterEncoder
 from ._module import DeepGXP
 from ._regressor import DeepGXPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["DeepGXP", "DeepGXPRegressor", "PromoterEncoder", "__version__"]
+__all__ = [
+    "DeepGXP",
+    "DeepGXPRegressor",
+    "PromoterEncoder",
+    "QuantileCalibrator",
+    "__version__",
+]

@@ -1,0 +1,136 @@
+"""QuantileCalibrator: BHI's quantile post-processing as a meta-estimator."""
+
+import numpy as np
+from scipy import stats
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_target
+
+
+class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Map a regressor's predictions to quantiles of the training targets.
+
+    BHI submitted, for every test promoter, the quantile of its prediction
+    among the training expressions, computed against a normal approximation:
+    ``norm.cdf(x, loc=0.0620...)`` on standardized predictions. Written in the
+    units of ``y`` that is ``method="normal"``::
+
+        Phi((y_hat - mean(y_train)) / std(y_train))
+
+    ``method="empirical"`` uses the training targets themselves: the fraction
+    of them that are <= ``y_hat``. Both are monotone, so rank correlations are
+    unchanged; they reshape the values, which changes Pearson scores.
+
+    Parameters
+    ----------
+    regressor : estimator
+        Any regressor (e.g. a ``PromoterEncoder`` + ``DeepGXPRegressor``
+        pipeline). It is cloned and fitted in ``fit``, unless it is a
+        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is.
+    method : {"normal", "empirical"}, default="normal"
+        ``"normal"`` is BHI's post-processing.
+
+    Attributes
+    ----------
+    regressor_ : estimator
+        The fitted regressor.
+    target_mean_ : float
+        Mean of the training targets.
+    target_std_ : float
+        Standard deviation (ddof 0) of the training targets.
+    sorted_targets_ : ndarray
+        The training targets, sorted (used by ``method="empirical"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skgxp import QuantileCalibrator
+    >>> X = np.arange(10.0).reshape(-1, 1); y = 2 * X.ravel()
+    >>> model = FrozenEstimator(LinearRegression().fit(X, y))
+    >>> QuantileCalibrator(model).fit(X, y).predict([[4.5]]).round(3)
+    array([0.5])
+    """
+
+    _parameter_constraints = {
+        "regressor": [HasMethods(["fit", "predict"])],
+        "method": [StrOptions({"normal", "empirical"})],
+    }
+
+    def __init__(self, regressor, method="normal"):
+        self.regressor = regressor
+        self.method = method
+
+    def fit(self, X, y, **fit_params):
+        """Fit the regressor (unless frozen) and record the target distribution.
+
+        Parameters
+        ----------
+        X : array-like
+            Whatever the regressor takes (promoter strings for a pipeline).
+        y : array-like of shape (n_samples,)
+            Training targets.
+        **fit_params : dict
+            Passed to the regressor's ``fit``.
+
+        Returns
+        -------
+        self : QuantileCalibrator
+            The fitted calibrator.
+        """
+        self._validate_params()
+        targets = check_target(y, len(y) if hasattr(y, "__len__") else 0)
+        self.regressor_ = clone(self.regressor).fit(X, y, **fit_params)
+        targets = targets.ravel().astype(np.float64)
+        self.target_mean_ = float(targets.mean())
+        std = float(targets.std())
+        self.target_std_ = std if std > 0 else 1.0
+        self.sorted_targets_ = np.sort(targets)
+        return self
+
+    def predict(self, X):
+        """Calibrated predictions, in (0, 1).
+
+        Parameters
+        ----------
+        X : array-like
+            Whatever the regressor takes.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples,)
+            Quantile of each prediction among the training targets.
+        """
+        check_is_fitted(self)
+        raw = np.asarray(self.regressor_.predict(X), dtype=np.float64).ravel()
+        return self.transform_predictions(raw)
+
+    def transform_predictions(self, y_pred):
+        """Apply the calibration to predictions already made by the regressor.
+
+        Parameters
+        ----------
+        y_pred : array-like of shape (n_samples,)
+            Raw predictions in the units of ``y``.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples,)
+            The calibrated values.
+        """
+        check_is_fitted(self)
+        y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+        if self.method == "normal":
+            return stats.norm.cdf((y_pred - self.target_mean_) / self.target_std_)
+        ranks = np.searchsorted(self.sorted_targets_, y_pred, side="right")
+        return ranks / self.sorted_targets_.size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.regressor.__sklearn_tags__()
+        tags.input_tags = inner.input_tags
+        tags.regressor_tags.poor_score = True
+        return tags

@@ -1,0 +1,229 @@
+"""Correlation scorers and the DREAM 2022 challenge's weighted score."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import make_scorer
+
+#: Subset weights of the official score (prixfixe/evaluation.py); they sum to 4.65.
+DREAM_WEIGHTS = {
+    "all": 1.0,
+    "high_exp": 0.3,
+    "low_exp": 0.3,
+    "yeast": 0.3,
+    "random": 0.3,
+    "challenging": 0.5,
+    "SNVs": 1.25,
+    "motif_perturbation": 0.3,
+    "motif_tiling": 0.4,
+}
+#: Subsets scored on the alt - ref differences of paired sequences.
+PAIRED_SUBSETS = ("SNVs", "motif_perturbation", "motif_tiling")
+
+
+def _paired_arrays(y_true, y_pred):
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true has {y_true.size} values but y_pred has {y_pred.size}."
+        )
+    return y_true, y_pred
+
+
+def pearson_r(y_true, y_pred):
+    """Pearson correlation of two 1-D (or ``(n, 1)``) arrays.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, 1)
+        Targets and predictions.
+
+    Returns
+    -------
+    r : float
+        NaN when either side is constant.
+
+    Examples
+    --------
+    >>> from skgxp.metrics import pearson_r
+    >>> round(pearson_r([1, 2, 3], [1, 2, 4]), 3)
+    0.982
+    """
+    y_true, y_pred = _paired_arrays(y_true, y_pred)
+    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
+        return float("nan")
+    return float(stats.pearsonr(y_true, y_pred)[0])
+
+
+def spearman_r(y_true, y_pred):
+    """Spearman rank correlation of two 1-D (or ``(n, 1)``) arrays.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, 1)
+        Targets and predictions.
+
+    Returns
+    -------
+    rho : float
+        NaN when either side is constant.
+
+    Examples
+    --------
+    >>> from skgxp.metrics import spearman_r
+    >>> spearman_r([1, 2, 3], [1, 2, 4])
+    1.0
+    """
+    y_true, y_pred = _paired_arrays(y_true, y_pred)
+    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
+        return float("nan")
+    return float(stats.spearmanr(y_true, y_pred)[0])
+
+
+#: Scorer for ``cross_validate`` / ``GridSearchCV`` / skorch ``EpochScoring``.
+pearson_scorer = make_scorer(pearson_r)
+#: Scorer for ``cross_validate`` / ``GridSearchCV`` / skorch ``EpochScoring``.
+spearman_scorer = make_scorer(spearman_r)
+
+
+@dataclass(frozen=True)
+class DreamScore:
+    """The challenge's two weighted scores and the per-subset table behind them.
+
+    Attributes
+    ----------
+    pearson_score : float
+        Sum over subsets of weight x Pearson r squared, divided by the sum of
+        the weights of the subsets scored.
+    spearman_score : float
+        The same with Spearman rho (not squared).
+    table : pandas.DataFrame
+        One row per subset: ``weight``, ``n`` (sequences or pairs),
+        ``pearson_r``, ``pearson_r2``, ``spearman``.
+    """
+
+    pearson_score: float
+    spearman_score: float
+    table: pd.DataFrame
+
+    def __str__(self):
+        body = self.table.to_string(float_format=lambda v: f"{v:.4f}")
+        return (
+            f"DREAM Pearson score  {self.pearson_score:.4f}\n"
+            f"DREAM Spearman score {self.spearman_score:.4f}\n{body}"
+        )
+
+
+def _predictions_by_index(y_pred, labels):
+    if isinstance(y_pred, pd.Series):
+        return y_pred
+    if isinstance(y_pred, dict):
+        return pd.Series(y_pred, dtype=np.float64)
+    values = np.asarray(y_pred, dtype=np.float64).ravel()
+    if values.size != len(labels):
+        raise ValueError(
+            f"y_pred has {values.size} values but labels has {len(labels)} rows; give "
+            "an array aligned with labels, or a Series / dict keyed by test index."
+        )
+    return pd.Series(values, index=labels["index"].to_numpy())
+
+
+def dream_score(y_pred, labels=None, pairs=None):
+    """The Random Promoter DREAM Challenge 2022 weighted score.
+
+    Pearson r squared and Spearman rho are computed on every subset: all
+    sequences, high_exp, low_exp, yeast, random and challenging on the
+    predictions themselves, SNVs, motif_perturbation and motif_tiling on the
+    alt - ref differences of paired sequences. Each score is the weighted sum
+    over subsets divided by the total weight (4.65 when every subset is
+    present), as in the organisers' ``prixfixe/evaluation.py``.
+
+    Parameters
+    ----------
+    y_pred : pandas.Series, dict or array-like
+        Predictions keyed by test index (Series index or dict keys), or an
+        array aligned row by row with ``labels``.
+    labels : pandas.DataFrame, default=None
+        Columns ``index``, ``subset`` (comma-separated) and ``expression``.
+        Default: the bundled public-leaderboard labels.
+    pairs : pandas.DataFrame, default=None
+        Columns ``index_ref``, ``index_alt``, ``subset``. Default: the bundled
+        public-leaderboard pairs when ``labels`` is also the default, else no
+        pairs.
+
+    Returns
+    -------
+    score : DreamScore
+        ``pearson_score``, ``spearman_score`` and the per-subset ``table``.
+
+    Examples
+    --------
+    >>> from skgxp.datasets import load_public_leaderboard
+    >>> from skgxp.metrics import dream_score
+    >>> labels = load_public_leaderboard()
+    >>> perfect = dream_score(labels["expression"].to_numpy())
+    >>> round(perfect.pearson_score, 6), round(perfect.spearman_score, 6)
+    (1.0, 1.0)
+    """
+    if labels is None:
+        from .datasets import load_public_leaderboard, load_public_leaderboard_pairs
+
+        labels = load_public_leaderboard()
+        if pairs is None:
+            pairs = load_public_leaderboard_pairs()
+    missing = [c for c in ("index", "subset", "expression") if c not in labels]
+    if missing:
+        raise ValueError(f"labels lacks column {missing[0]!r}; it has {list(labels)!r}.")
+    predicted = _predictions_by_index(y_pred, labels)
+    if predicted.index.has_duplicates:
+        raise ValueError("y_pred has duplicate test indices.")
+    absent = ~labels["index"].isin(predicted.index)
+    if absent.any():
+        raise ValueError(
+            f"y_pred has no prediction for {int(absent.sum())} labelled test indices "
+            f"(first: {labels['index'][absent].iloc[0]})."
+        )
+    if not np.isfinite(predicted.to_numpy(dtype=np.float64)).all():
+        raise ValueError("y_pred contains NaN or infinite predictions.")
+    truth = labels.set_index("index")["expression"]
+    truth = truth[~truth.index.duplicated()]
+    members = labels.assign(subset=labels["subset"].str.split(",")).explode("subset")
+    rows = []
+    singles = [s for s in DREAM_WEIGHTS if s not in PAIRED_SUBSETS]
+    for subset in singles:
+        idx = (truth.index if subset == "all"
+               else pd.Index(members.loc[members["subset"] == subset, "index"]).unique())
+        if len(idx):
+            rows.append(_subset_row(subset, truth[idx], predicted[idx]))
+    if pairs is not None:
+        for subset in PAIRED_SUBSETS:
+            sub = pairs[pairs["subset"] == subset]
+            if len(sub):
+                alt, ref = sub["index_alt"].to_numpy(), sub["index_ref"].to_numpy()
+                rows.append(_subset_row(
+                    subset,
+                    truth[alt].to_numpy() - truth[ref].to_numpy(),
+                    predicted[alt].to_numpy() - predicted[ref].to_numpy(),
+                ))
+    table = pd.DataFrame(rows).set_index("subset")
+    weights = table["weight"]
+    return DreamScore(
+        pearson_score=float((weights * table["pearson_r2"]).sum() / weights.sum()),
+        spearman_score=float((weights * table["spearman"]).sum() / weights.sum()),
+        table=table,
+    )
+
+
+def _subset_row(subset, truth, predicted):
+    r = pearson_r(truth, predicted)
+    return {
+        "subset": subset,
+        "weight": DREAM_WEIGHTS[subset],
+        "n": len(truth),
+        "pearson_r": r,
+        "pearson_r2": r * r,
+        "spearman": spearman_r(truth, predicted),
+    }
