@@ -41,7 +41,8 @@ class ArrayBatchIterator:
     shuffle : bool, default=False
         Draw a new row order on every pass.
     drop_last : bool, default=False
-        Skip the last incomplete batch.
+        Skip the last incomplete batch, unless it is the only batch (fewer
+        rows than ``batch_size``): then it is kept, so small fits still train.
     """
 
     def __init__(self, dataset, batch_size=512, shuffle=False, drop_last=False):
@@ -50,15 +51,19 @@ class ArrayBatchIterator:
         self.shuffle = shuffle
         self.drop_last = drop_last
 
+    def _drops_last(self):
+        return self.drop_last and len(self.dataset) >= self.batch_size
+
     def __len__(self):
         n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return n // self.batch_size if self._drops_last() else -(-n // self.batch_size)
 
     def __iter__(self):
         arrays = _arrays_of(self.dataset)
         if arrays is None:
             yield from DataLoader(
-                self.dataset, self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last
+                self.dataset, self.batch_size, shuffle=self.shuffle,
+                drop_last=self._drops_last(),
             )
             return
         X, y, rows = arrays

@@ -82,9 +82,10 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             The fitted calibrator.
         """
         self._validate_params()
-        targets = check_target(y, len(y) if hasattr(y, "__len__") else 0)
+        check_target(y, len(y) if hasattr(y, "__len__") else 0)
         self.regressor_ = clone(self.regressor).fit(X, y, **fit_params)
-        targets = targets.ravel().astype(np.float64)
+        # Statistics in float64: check_target's float32 is for torch.
+        targets = np.asarray(y, dtype=np.float64).ravel()
         self.target_mean_ = float(targets.mean())
         std = float(targets.std())
         self.target_std_ = std if std > 0 else 1.0

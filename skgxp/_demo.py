@@ -25,7 +25,7 @@ CPU_MODULE = {
 
 
 def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=40,
-             valid_fraction=0.1, out=print):
+             valid_fraction=0.1, params=None, plots=None, out=print):
     """Train DeepGXP on the bundled demo set and print DREAM scores.
 
     Parameters
@@ -44,6 +44,13 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
         ``random_state`` of the regressor (and of the validation split).
     valid_fraction : float, default=0.1
         Demo rows held out to report a validation Pearson.
+    params : dict, default=None
+        More :class:`DeepGXPRegressor` parameters (e.g. ``module__*`` for
+        another width); they override the reduced CPU width.
+    plots : str or None, default=None
+        Directory to write PNG figures into (training curves, predicted vs
+        measured per DREAM subset, effect of test-time views and calibration);
+        needs matplotlib.
     out : callable, default=print
         Where lines of the report go.
 
@@ -51,7 +58,8 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
     -------
     result : dict
         ``score`` (DreamScore of the raw predictions), ``calibrated``
-        (DreamScore after QuantileCalibrator), ``valid_pearson``, ``model``.
+        (DreamScore after QuantileCalibrator), ``valid_pearson``, ``model``,
+        ``figures`` (paths of the PNG files written).
     """
     on_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     full = on_cuda if full is None else full
@@ -67,7 +75,7 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
                                              y_valid.astype(np.float32)[:, None])),
         callbacks=[EpochScoring(pearson_scorer, lower_is_better=False,
                                 name="valid_pearson")],
-        **({} if full else CPU_MODULE),
+        **{**({} if full else CPU_MODULE), **(params or {})},
     )
     model = make_pipeline(encoder, regressor)
     out(f"skgxp demo: {len(X_train)} training / {len(X_valid)} validation sequences "
@@ -100,5 +108,36 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
     out("\nAfter BHI's quantile post-processing (QuantileCalibrator, method='normal'): "
         f"Pearson score {quantiles.pearson_score:.4f}, "
         f"Spearman score {quantiles.spearman_score:.4f}")
+    figures = [] if plots is None else _write_plots(
+        plots, calibrated, labels, raw, score, quantiles, tta, out)
     return {"score": score, "calibrated": quantiles, "valid_pearson": valid_r,
-            "model": calibrated}
+            "model": calibrated, "figures": figures}
+
+
+def _write_plots(directory, calibrated, labels, raw, score, quantiles, tta, out):
+    """Training curves, predicted vs measured, and what views and calibration change."""
+    from .plotting import (
+        plot_predicted_vs_measured, plot_score_comparison, plot_training_curves, save_figures,
+    )
+
+    pipeline = calibrated.regressor_
+    sequences = labels["sequence"].to_numpy(dtype=object)
+    variants = {}
+    for views in sorted({1, 2, tta}):
+        if views == tta:
+            variants[f"{views} views"] = score
+        else:
+            pipeline.set_params(deepgxpregressor__tta=views)
+            variants[f"{views} view{'s' * (views > 1)}"] = dream_score(pipeline.predict(sequences))
+    pipeline.set_params(deepgxpregressor__tta=tta)
+    variants[f"{tta} views + quantile calibration"] = quantiles
+    paths = save_figures({
+        "training_curves": plot_training_curves(pipeline, title="skgxp demo: training"),
+        "predicted_vs_measured": plot_predicted_vs_measured(
+            raw, title="skgxp demo: public leaderboard, predicted vs measured"),
+        "tta_calibration_effect": plot_score_comparison(
+            variants, title="skgxp demo: test-time views and calibration"),
+    }, directory)
+    for path in paths:
+        out(f"wrote {path}")
+    return paths

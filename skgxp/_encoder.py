@@ -29,9 +29,11 @@ def _code_table():
 
 
 _CODE_TABLE = _code_table()
-_ONEHOT_TABLE = np.zeros((16, 4), dtype=np.float32)
-for _code in range(4):
-    _ONEHOT_TABLE[_code, _code] = _ONEHOT_TABLE[_code + VECTOR_BIT, _code] = 1.0
+# Codes of two bytes at once (looked up as one uint16): half the lookups.
+_PAIRS = np.arange(1 << 16)
+_PAIR_TABLE = _CODE_TABLE[_PAIRS & 0xFF].astype(np.uint16) | (
+    _CODE_TABLE[_PAIRS >> 8].astype(np.uint16) << 8
+)
 
 
 def _flank_codes(flank, width, side, name):
@@ -97,7 +99,7 @@ def _check_types(chunk, offset):
             hint = ""
             if isinstance(seq, bytes | np.bytes_):
                 hint = " (decode bytes first, e.g. seq.decode('ascii'))"
-            elif seq is None or (isinstance(seq, float) and np.isnan(seq)):
+            elif seq is None or seq is pd.NA or (isinstance(seq, float) and np.isnan(seq)):
                 hint = " (missing sequences are not allowed)"
             raise TypeError(
                 f"X[{offset + i}] is {seq!r} of type {type(seq).__name__}; every "
@@ -105,9 +107,9 @@ def _check_types(chunk, offset):
             )
 
 
-def _fixed_width_bytes(chunk, offset):
+def _fixed_width_bytes(chunk, offset, width):
     try:
-        return np.asarray(chunk, dtype="S")
+        return np.asarray(chunk, dtype=f"S{width}")
     except UnicodeEncodeError:
         for i, seq in enumerate(chunk):
             if not str(seq).isascii():
@@ -235,15 +237,19 @@ class PromoterEncoder(TransformerMixin, BaseEstimator):
                 np.full(self.length, VECTOR_N, dtype=np.uint8),
             ]
         )
+        # Row k holds the 3' flank from column k on, after k placeholder
+        # codes (VECTOR_N) for the insert: one row gather per sequence.
+        padded = np.concatenate([np.full(self.length, VECTOR_N, dtype=np.uint8), tail])
+        tails = np.lib.stride_tricks.sliding_window_view(padded, tail.size)[::-1].copy()
         start = 0
         while start < n:
-            stop = self._encode_chunk(seqs, start, codes, tail)
+            stop = self._encode_chunk(seqs, start, codes, tails)
             start = stop
         if self.output == "onehot":
             return self._onehot(codes)
         return codes
 
-    def _encode_chunk(self, seqs, start, codes, tail):
+    def _encode_chunk(self, seqs, start, codes, tails):
         """Encode rows ``start:stop`` into ``codes``; return ``stop``."""
         probe = seqs[start : start + 1024]
         _check_types(probe, start)
@@ -258,32 +264,32 @@ class PromoterEncoder(TransformerMixin, BaseEstimator):
                 f"X[{start + empty[0]}] is an empty string; every row needs at "
                 "least one base."
             )
-        raw = _fixed_width_bytes(chunk, start)
-        raw = raw.view(np.uint8).reshape(len(chunk), -1)
-        insert = _CODE_TABLE[raw]
-        if raw.shape[1] != lengths.max() or (insert == _INVALID).any():
-            # Internal NUL bytes shorten numpy's fixed-width strings.
-            if raw.shape[1] < lengths.max():
-                insert = np.pad(insert, ((0, 0), (0, lengths.max() - raw.shape[1])),
-                                constant_values=_INVALID)
-            cols = np.arange(insert.shape[1])
-            if ((insert == _INVALID) & (cols < lengths[:, None])).any():
-                _raise_invalid(insert, lengths, chunk, start)
+        width = int(lengths.max())
+        raw = _fixed_width_bytes(chunk, start, width + width % 2)  # even, for uint16
+        insert = _PAIR_TABLE.take(raw.view(np.uint16)).view(np.uint8)
+        insert = insert.reshape(len(chunk), -1)
+        # Valid rows have _INVALID only in numpy's NUL padding past their end;
+        # any other (a bad character, a NUL byte) adds to the count.
+        if np.count_nonzero(insert == _INVALID) != insert.size - lengths.sum():
+            _raise_invalid(insert, lengths, chunk, start)
         kept = np.minimum(lengths, self.length)
-        width = self.length + CONTEXT_3P
-        cols = np.arange(width)
         # Past each insert: its 3' flank, then vector N.
-        body = tail[np.maximum(cols[None, :] - kept[:, None], 0)]
+        body = tails[kept]
         n_ins = min(insert.shape[1], self.length)
-        body[:, :n_ins] = np.where(
-            cols[None, :n_ins] < kept[:, None], insert[:, :n_ins], body[:, :n_ins]
-        )
+        # Insert codes (0-4) are below the placeholder and numpy's NUL padding
+        # (_INVALID) above every flank code: the minimum keeps each insert and
+        # the flank after it, bytewise, without a mask.
+        np.minimum(body[:, :n_ins], insert[:, :n_ins], out=body[:, :n_ins])
         codes[start : start + len(chunk), CONTEXT_5P:] = body
         return start + len(chunk)
 
     def _onehot(self, codes):
-        window = codes[:, CONTEXT_5P : CONTEXT_5P + self.length]
-        return np.ascontiguousarray(_ONEHOT_TABLE[window].transpose(0, 2, 1))
+        # Insert and vector codes share their low bits: A C G T = 0-3, N = 4.
+        bases = codes[:, CONTEXT_5P : CONTEXT_5P + self.length] & (VECTOR_BIT - 1)
+        onehot = np.empty((len(codes), 4, self.length), dtype=np.float32)
+        for channel in range(4):
+            np.equal(bases, channel, out=onehot[:, channel])
+        return onehot
 
     def set_output(self, *, transform=None):
         """Accept only the default output container.

@@ -14,7 +14,13 @@ from skorch.dataset import unpack_data
 
 from . import _views
 from ._batching import ArrayBatchIterator
-from ._callbacks import CosinePerBatch
+from ._callbacks import (
+    ConvergenceMonitor,
+    CosinePerBatch,
+    RestartTraining,
+    TrainingCheckpoint,
+    restart_seed,
+)
 from ._constructs import CONTEXT_WIDTH, TTA_SHIFTS, VECTOR_BIT
 from ._module import DeepGXP
 from ._validation import check_features, check_target
@@ -52,13 +58,16 @@ class DeepGXPRegressor(NeuralNetRegressor):
         Training epochs.
     batch_size : int, default=512
         Rows per training step (each row is run on both strands) and per
-        prediction batch (times the number of views).
+        prediction batch (times the number of views). With fewer training
+        rows than ``batch_size``, the one partial batch is trained on.
     train_split : callable or None, default=None
         skorch's internal validation split, e.g. ``ValidSplit(0.1,
         random_state=0)``; None trains on all rows, as BHI's final model.
     callbacks : list or None, default=None
         skorch callbacks added to the defaults (which include the per-batch
-        cosine schedule, named ``"lr_schedule"``).
+        cosine schedule, named ``"lr_schedule"``, and the convergence monitor,
+        ``"convergence"``). Add :class:`~skgxp.callbacks.TrainingCheckpoint`
+        to make ``fit`` resumable after an interruption.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         ``"auto"`` uses CUDA when available.
     precision : {"auto", "bf16", "fp32"}, default="auto"
@@ -92,6 +101,10 @@ class DeepGXPRegressor(NeuralNetRegressor):
         Width of the 2-D input seen at ``fit``.
     history_ : skorch.History
         Per-epoch and per-batch records (loss, ``lr``, timings).
+    restarts_ : list of dict
+        Restarts by the convergence monitor (default callback
+        ``"convergence"``, :class:`~skgxp.callbacks.ConvergenceMonitor`):
+        the failed seed, the next seed, the step and the reasons.
 
     See Also
     --------
@@ -165,6 +178,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("lr_schedule", CosinePerBatch()),
+            ("convergence", ConvergenceMonitor()),
             ("print_log", PrintLog()),
         ]
 
@@ -226,10 +240,10 @@ class DeepGXPRegressor(NeuralNetRegressor):
         bf16 = self.precision == "bf16" or (self.precision == "auto" and device_type == "cuda")
         return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16)
 
-    def _seed(self):
-        if self.random_state is None:
+    def _seed(self, attempt=0):
+        seed = restart_seed(self.random_state, attempt)
+        if seed is None:
             return
-        seed = int(self.random_state)
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
@@ -303,8 +317,8 @@ class DeepGXPRegressor(NeuralNetRegressor):
             out = self.module_(Xi, **fit_params)
         return out.float().reshape(-1, n)
 
-    def _standardize(self, y):
-        y = y.to(self.device, non_blocking=True).reshape(-1, 1).float()
+    def _standardize(self, y, device):
+        y = torch.as_tensor(y).to(device, non_blocking=True).reshape(-1, 1).float()
         return (y - self.target_center) / self.target_scale_
 
     # -- training and inference steps ----------------------------------------
@@ -329,7 +343,9 @@ class DeepGXPRegressor(NeuralNetRegressor):
         loss : torch.Tensor
             Scalar loss.
         """
-        target = self._standardize(y_true)
+        # The predictions' device, not self.device: it may be "auto" outside fit.
+        first = y_pred[0] if isinstance(y_pred, tuple) else y_pred
+        target = self._standardize(y_true, first.device)
         if isinstance(y_pred, tuple):
             return sum(self.criterion_(p.float(), target) for p in y_pred) / len(y_pred)
         return self.criterion_(y_pred.float(), target)
@@ -370,7 +386,8 @@ class DeepGXPRegressor(NeuralNetRegressor):
     def _check_finite(self, loss):
         if not torch.isfinite(loss):
             epoch = len(self.history)
-            batch = len(self.history[-1]["batches"]) + 1
+            # The current batch's history row exists already (skorch adds it first).
+            batch = len(self.history[-1]["batches"])
             raise FloatingPointError(
                 f"Training loss is {loss.item()} at epoch {epoch}, batch {batch}; "
                 f"training stopped. Lower lr (now {self.lr}) or check X and y for "
@@ -402,11 +419,34 @@ class DeepGXPRegressor(NeuralNetRegressor):
         y = check_target(y, len(X))
         self.target_scale_ = _scale_of(y)
         with self._on_resolved_device():
-            self._seed()
-            if not self.warm_start or not self.initialized_:
-                self.initialize()
-            super().partial_fit(X, y, _routing_method="fit", **fit_params)
-        return self
+            self.restarts_ = []
+            while True:  # one pass per attempt; ConvergenceMonitor may ask to restart
+                self._seed(attempt=len(self.restarts_))
+                fresh = self.restarts_ or not self.warm_start or not self.initialized_
+                if fresh:
+                    self.initialize()
+                done = self._begin_attempt(X, y, resume=bool(fresh))
+                try:
+                    super().partial_fit(X, y, epochs=max(self.max_epochs - done, 0),
+                                        _routing_method="fit", **fit_params)
+                except RestartTraining as restart:
+                    self.restarts_.append(
+                        {k: v for k, v in restart.record.items() if k != "message"})
+                    continue
+                return self
+
+    def _begin_attempt(self, X, y, resume):
+        """Arm the convergence monitor; restore a matching training checkpoint.
+
+        Returns the number of epochs already trained (restored).
+        """
+        done = 0
+        for _, cb in self.callbacks_:
+            if isinstance(cb, ConvergenceMonitor):
+                cb.restartable_ = True
+            elif isinstance(cb, TrainingCheckpoint) and resume:
+                done = cb.restore(self, X, y)
+        return done
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training for ``max_epochs`` more epochs without re-initializing.

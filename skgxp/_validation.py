@@ -69,6 +69,8 @@ def check_target(y, n_samples):
         )
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
+    if y.dtype.kind in "US":  # name the first string row, as for object arrays
+        y = y.astype(object)
     if y.dtype.kind == "b" or y.dtype.kind not in "iufO":
         raise TypeError(f"y must be numeric; got dtype {y.dtype}.")
     if y.dtype.kind == "O":

@@ -168,6 +168,43 @@ def dream_score(y_pred, labels=None, pairs=None):
     >>> round(perfect.pearson_score, 6), round(perfect.spearman_score, 6)
     (1.0, 1.0)
     """
+    rows = [_subset_row(subset, truth, predicted)
+            for subset, truth, predicted in subset_arrays(y_pred, labels, pairs)]
+    table = pd.DataFrame(rows).set_index("subset")
+    weights = table["weight"]
+    return DreamScore(
+        pearson_score=float((weights * table["pearson_r2"]).sum() / weights.sum()),
+        spearman_score=float((weights * table["spearman"]).sum() / weights.sum()),
+        table=table,
+    )
+
+
+def subset_arrays(y_pred, labels=None, pairs=None):
+    """Measured and predicted values of every DREAM subset, as :func:`dream_score` scores them.
+
+    Parameters
+    ----------
+    y_pred : pandas.Series, dict or array-like
+        As for :func:`dream_score`.
+    labels : pandas.DataFrame, default=None
+        As for :func:`dream_score`.
+    pairs : pandas.DataFrame, default=None
+        As for :func:`dream_score`.
+
+    Returns
+    -------
+    arrays : list of tuple
+        ``(subset, y_true, y_pred)`` for every subset with members, in the
+        order of ``DREAM_WEIGHTS``; paired subsets hold alt - ref differences.
+
+    Examples
+    --------
+    >>> from skgxp.datasets import load_public_leaderboard
+    >>> from skgxp.metrics import subset_arrays
+    >>> labels = load_public_leaderboard()
+    >>> [name for name, _, _ in subset_arrays(labels["expression"].to_numpy())][:3]
+    ['all', 'high_exp', 'low_exp']
+    """
     if labels is None:
         from .datasets import load_public_leaderboard, load_public_leaderboard_pairs
 
@@ -191,30 +228,24 @@ def dream_score(y_pred, labels=None, pairs=None):
     truth = labels.set_index("index")["expression"]
     truth = truth[~truth.index.duplicated()]
     members = labels.assign(subset=labels["subset"].str.split(",")).explode("subset")
-    rows = []
+    arrays = []
     singles = [s for s in DREAM_WEIGHTS if s not in PAIRED_SUBSETS]
     for subset in singles:
         idx = (truth.index if subset == "all"
                else pd.Index(members.loc[members["subset"] == subset, "index"]).unique())
         if len(idx):
-            rows.append(_subset_row(subset, truth[idx], predicted[idx]))
+            arrays.append((subset, truth[idx].to_numpy(), predicted[idx].to_numpy()))
     if pairs is not None:
         for subset in PAIRED_SUBSETS:
             sub = pairs[pairs["subset"] == subset]
             if len(sub):
                 alt, ref = sub["index_alt"].to_numpy(), sub["index_ref"].to_numpy()
-                rows.append(_subset_row(
+                arrays.append((
                     subset,
                     truth[alt].to_numpy() - truth[ref].to_numpy(),
                     predicted[alt].to_numpy() - predicted[ref].to_numpy(),
                 ))
-    table = pd.DataFrame(rows).set_index("subset")
-    weights = table["weight"]
-    return DreamScore(
-        pearson_score=float((weights * table["pearson_r2"]).sum() / weights.sum()),
-        spearman_score=float((weights * table["spearman"]).sum() / weights.sum()),
-        table=table,
-    )
+    return arrays
 
 
 def _subset_row(subset, truth, predicted):

@@ -1,6 +1,7 @@
 """Reader for the challenge's ``sequence<TAB>expression`` files and headered tables."""
 
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ def read_challenge_file(path, *, sequence_column="sequence", target_column="expr
             index_col=False, dtype=dtype, engine="c",
         )
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: malformed row: {exc}") from None
+        _raise_malformed(path, exc)
     except ValueError:
         if not y_col:
             raise
@@ -117,6 +118,17 @@ def read_challenge_file(path, *, sequence_column="sequence", target_column="expr
         y = frame[y_col].to_numpy(dtype=np.float64)
         _raise_missing(path, np.isnan(y), y_col, header_lines)
     return X, y
+
+
+def _raise_malformed(path, exc):
+    # pandas counts physical lines from 1, header included: the user's numbering.
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if found:
+        expected, line, saw = found.groups()
+        raise ValueError(
+            f"{path}, line {line}: malformed row: expected {expected} fields, saw {saw}."
+        ) from None
+    raise ValueError(f"{path}: malformed row: {str(exc).strip()}") from None
 
 
 def _raise_missing(path, missing, column, header_lines):

@@ -1,0 +1,82 @@
+"""PromoterEncoder vs a per-sequence Python encoder written like BHI's original.
+
+Run: python benchmarks/bench_encoding.py [--n 1000000] [--n-reference 20000]
+
+The reference trims or 3'-pads each string in Python and fills a float32
+(4, 110) array with one dictionary lookup per base, as BHI's ``data.py``
+does in ``__getitem__``. It is timed on a subsample (it is slow) and
+reported as a rate. PromoterEncoder is timed on all ``--n`` sequences.
+Target: at least 50x.
+"""
+
+import argparse
+
+import numpy as np
+from _common import machine, random_sequences, timed
+
+from skgxp import PromoterEncoder
+from skgxp._constructs import FLANK_3P
+
+_ONEHOT = {
+    "A": [1, 0, 0, 0],
+    "C": [0, 1, 0, 0],
+    "G": [0, 0, 1, 0],
+    "T": [0, 0, 0, 1],
+    "N": [0, 0, 0, 0],
+}
+
+
+def reference_encode(seq, length=110):
+    """One sequence the plain way: trim, pad with the 3' flank, one-hot base by base."""
+    if len(seq) > length:
+        seq = seq[:length]
+    elif len(seq) < length:
+        seq = seq + FLANK_3P[: length - len(seq)]
+    onehot = np.zeros((4, length), dtype=np.float32)
+    for i, base in enumerate(seq):
+        onehot[:, i] = _ONEHOT[base]
+    return onehot
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--n-reference", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    X = random_sequences(args.n, 100, 120, seed=0)
+    sub = X[: args.n_reference]
+
+    ref_s, ref_all, ref_out = timed(
+        lambda: np.stack([reference_encode(s) for s in sub]), args.repeats
+    )
+    ours_s, ours_all, codes = timed(lambda: PromoterEncoder().fit_transform(X), args.repeats)
+    onehot_s, _, onehot = timed(
+        lambda: PromoterEncoder(output="onehot").fit_transform(sub), args.repeats
+    )
+    # Same numbers as the reference on the sequences both encoded.
+    assert np.array_equal(onehot, ref_out), "one-hot differs from the reference encoder"
+    assert codes.shape == (args.n, 223) and codes.dtype == np.uint8
+
+    ref_rate = len(sub) / ref_s
+    ours_rate = args.n / ours_s
+    onehot_rate = len(sub) / onehot_s
+    print(f"reference (per-sequence dict lookup): {ref_rate:12,.0f} seq/s "
+          f"(median of {args.repeats} on {len(sub):,}; runs {[round(t, 2) for t in ref_all]} s)")
+    print(f"PromoterEncoder codes (default):      {ours_rate:12,.0f} seq/s "
+          f"(median of {args.repeats} on {args.n:,}; runs {[round(t, 3) for t in ours_all]} s)")
+    print(f"PromoterEncoder output='onehot':      {onehot_rate:12,.0f} seq/s "
+          f"(median of {args.repeats} on {len(sub):,}; equal to the reference's arrays)")
+    ratio = ours_rate / ref_rate
+    print(
+        f"SUMMARY encoding: PromoterEncoder {ours_rate:,.0f} seq/s vs reference "
+        f"{ref_rate:,.0f} seq/s = {ratio:.1f}x (target >= 50x: "
+        f"{'met' if ratio >= 50 else 'NOT met'}); onehot output "
+        f"{onehot_rate / ref_rate:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Provenance records and target statistics kept next to a saved model.
+
+A model directory written by ``skgxp fit`` holds, besides the model itself,
+``provenance.json`` (how the model was made: parameters, package versions,
+data checksum, time, device) and ``target_stats.json`` (the distribution of
+the training targets, which ``skgxp predict --calibrate`` needs). Both are
+plain JSON, written atomically.
+"""
+
+import datetime
+import hashlib
+import inspect
+import json
+import os
+import platform
+import sys
+from importlib import metadata
+
+import numpy as np
+
+PROVENANCE_FILE = "provenance.json"
+TARGET_STATS_FILE = "target_stats.json"
+_PACKAGES = ("skgxp", "torch", "skorch", "scikit-learn", "numpy", "scipy", "pandas")
+
+
+def file_sha256(path, chunk_size=1 << 20):
+    """Hex SHA-256 of a file, read in chunks (a 6.7-million-row file is ~1 GB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions():
+    """Versions of Python and of the packages a model depends on."""
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def describe_device(device):
+    """The torch device a model ran on, with the GPU's name where there is one."""
+    import torch
+
+    resolved = torch.device(device)
+    record = {"device": str(resolved)}
+    if resolved.type == "cuda":
+        record["device_name"] = torch.cuda.get_device_name(resolved)
+    else:
+        record["device_name"] = platform.processor() or platform.machine()
+        record["torch_threads"] = torch.get_num_threads()
+    return record
+
+
+def jsonable(value):
+    """``value`` with classes, callables and other objects spelled as text for JSON."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if inspect.isclass(value) or inspect.isfunction(value):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
+
+
+def utc_now():
+    """Current UTC time, ISO 8601 to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def data_record(path, n_rows, **columns):
+    """Where the training data came from: absolute path, size, SHA-256, row count."""
+    return {
+        "path": os.path.abspath(path),
+        "bytes": os.path.getsize(path),
+        "sha256": file_sha256(path),
+        "rows": int(n_rows),
+        **columns,
+    }
+
+
+def provenance_record(*, parameters, data, training, command=None):
+    """The provenance record written as ``provenance.json``.
+
+    Parameters
+    ----------
+    parameters : dict
+        Every parameter of the model (``get_params`` of its steps) and of the
+        run (validation fraction, seeds); made JSON-safe here.
+    data : dict
+        From :func:`data_record`.
+    training : dict
+        Time, epochs, device and the like.
+    command : list of str, default=None
+        The command line; default ``sys.argv``.
+
+    Returns
+    -------
+    record : dict
+        JSON-safe record.
+    """
+    return {
+        "format": "skgxp-provenance/1",
+        "created": utc_now(),
+        "command": list(sys.argv if command is None else command),
+        "versions": package_versions(),
+        "data": data,
+        "parameters": jsonable(parameters),
+        "training": jsonable(training),
+    }
+
+
+def write_json(path, record):
+    """Write ``record`` as indented JSON, atomically (no half-written file on a kill)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=2, allow_nan=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def read_json(path):
+    """Read a JSON file written by :func:`write_json`."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def target_stats(y):
+    """The training targets' distribution, exactly: unique values and their counts."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    values, counts = np.unique(y, return_counts=True)
+    return {
+        "n": int(y.size),
+        "mean": float(y.mean()),
+        "std": float(y.std()),
+        "values": values.tolist(),
+        "counts": counts.tolist(),
+    }
+
+
+def targets_from_stats(stats):
+    """The training targets (sorted) back from :func:`target_stats`."""
+    return np.repeat(np.asarray(stats["values"], dtype=np.float64),
+                     np.asarray(stats["counts"], dtype=np.int64))

@@ -1,0 +1,146 @@
+"""Bundled DREAM data and the challenge-file reader."""
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skgxp.datasets import (
+    load_dream_demo,
+    load_public_leaderboard,
+    load_public_leaderboard_pairs,
+    read_challenge_file,
+)
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_demo_arrays():
+    X, y = load_dream_demo(return_X_y=True)
+    assert X.shape == (6370,) and X.dtype == object
+    assert y.shape == (6370,) and y.dtype == np.float64
+    assert isinstance(X[0], str)
+    assert np.isfinite(y).all()
+
+
+def test_demo_bunch_and_frame():
+    bunch = load_dream_demo(as_frame=True)
+    assert isinstance(bunch.data, pd.Series) and isinstance(bunch.target, pd.Series)
+    assert bunch.frame.shape == (6370, 2)
+    assert "DREAM 2022" in bunch.DESCR
+
+
+def test_public_leaderboard_shape_and_columns():
+    labels = load_public_leaderboard()
+    assert labels.shape == (8570, 5)
+    assert list(labels.columns) == ["index", "subset", "sequence", "expression", "seq_source"]
+    assert labels["index"].is_unique
+
+
+def test_public_leaderboard_pairs():
+    pairs = load_public_leaderboard_pairs()
+    assert pairs.shape == (4964, 9)
+    assert set(pairs["subset"]) == {"SNVs", "motif_perturbation", "motif_tiling"}
+    # Every paired index has a label.
+    labelled = set(load_public_leaderboard()["index"])
+    assert set(pairs["index_ref"]) | set(pairs["index_alt"]) <= labelled
+
+
+def test_headerless_challenge_file(tmp_path):
+    X, y = read_challenge_file(_write(tmp_path, "train.txt", "ACGT\t11.5\nttga\t3\n"))
+    assert X.tolist() == ["ACGT", "ttga"]
+    assert y.tolist() == [11.5, 3.0]
+    assert X.dtype == object and y.dtype == np.float64
+
+
+def test_gzipped_challenge_file(tmp_path):
+    path = tmp_path / "train.txt.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("ACGT\t11.5\nTTGA\t3\n")
+    X, y = read_challenge_file(path)
+    assert X.tolist() == ["ACGT", "TTGA"] and y.tolist() == [11.5, 3.0]
+
+
+def test_headered_tsv(tmp_path):
+    path = _write(tmp_path, "train.tsv", "sequence\texpression\nACGT\t1\nTTGA\t2\n")
+    X, y = read_challenge_file(path)
+    assert X.tolist() == ["ACGT", "TTGA"] and y.tolist() == [1.0, 2.0]
+
+
+def test_headered_csv_with_named_and_extra_columns(tmp_path):
+    path = _write(tmp_path, "train.csv", "id,seq,expr\n1,ACGT,1.5\n2,TTGA,2.5\n")
+    X, y = read_challenge_file(path, sequence_column="seq", target_column="expr")
+    assert X.tolist() == ["ACGT", "TTGA"] and y.tolist() == [1.5, 2.5]
+
+
+def test_sequences_only(tmp_path):
+    X, y = read_challenge_file(_write(tmp_path, "test.txt", "ACGT\nTTGA\nNNNN\n"))
+    assert X.tolist() == ["ACGT", "TTGA", "NNNN"]
+    assert y is None
+
+
+def test_headered_file_read_without_targets(tmp_path):
+    path = _write(tmp_path, "test.tsv", "sequence\nACGT\nTTGA\n")
+    X, y = read_challenge_file(path, target_column=None)
+    assert X.tolist() == ["ACGT", "TTGA"] and y is None
+
+
+def test_malformed_row_names_its_line(tmp_path):
+    path = _write(tmp_path, "train.txt", "ACGT\t1\nTTGA\t2\nAAAA\t3\t4\n")
+    with pytest.raises(
+        ValueError, match=r"train\.txt, line 3: malformed row: expected 2 fields, saw 3\.$"
+    ):
+        read_challenge_file(path)
+
+
+def test_malformed_row_line_counts_the_header(tmp_path):
+    path = _write(tmp_path, "train.tsv", "sequence\texpression\nACGT\t1\nAAAA\t3\t4\n")
+    with pytest.raises(ValueError, match=r"train\.tsv, line 3: malformed row"):
+        read_challenge_file(path)
+
+
+def test_non_numeric_value_names_its_line(tmp_path):
+    path = _write(tmp_path, "train.txt", "ACGT\t1\nTTGA\t2\nAAAA\thigh\n")
+    with pytest.raises(
+        ValueError, match=r"train\.txt, line 3: 'expression' is 'high', not a number\.$"
+    ):
+        read_challenge_file(path)
+
+
+def test_empty_value_names_its_line(tmp_path):
+    path = _write(tmp_path, "train.tsv", "sequence\texpression\nACGT\t1\nTTGA\t\n")
+    with pytest.raises(
+        ValueError,
+        match=r"train\.tsv, line 3: 'expression' is empty; every row needs a value\.$",
+    ):
+        read_challenge_file(path)
+
+
+def test_missing_column_lists_the_header(tmp_path):
+    path = _write(tmp_path, "train.tsv", "seq\texpression\nACGT\t1\n")
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"train\.tsv: column 'sequence' is not in the header; the columns are "
+            r"\['seq', 'expression'\]\. Name the right ones with sequence_column= / "
+            r"target_column=\.$"
+        ),
+    ):
+        read_challenge_file(path)
+
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "absent.txt"
+    with pytest.raises(FileNotFoundError, match=r"^No such file: '.*absent\.txt'\.$"):
+        read_challenge_file(missing)
+
+
+def test_empty_first_line(tmp_path):
+    path = _write(tmp_path, "train.txt", "\nACGT\t1\n")
+    with pytest.raises(ValueError, match=r"the first line is empty; expected sequences\.$"):
+        read_challenge_file(path)
