@@ -3,6 +3,7 @@
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -82,10 +83,11 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             The fitted calibrator.
         """
         self._validate_params()
-        check_target(y, len(y) if hasattr(y, "__len__") else 0)
+        targets = None if y is None else np.asarray(y)
+        check_target(targets, len(targets) if targets is not None and targets.ndim else 0)
         self.regressor_ = clone(self.regressor).fit(X, y, **fit_params)
         # Statistics in float64: check_target's float32 is for torch.
-        targets = np.asarray(y, dtype=np.float64).ravel()
+        targets = targets.astype(np.float64).ravel()
         self.target_mean_ = float(targets.mean())
         std = float(targets.std())
         self.target_std_ = std if std > 0 else 1.0
@@ -128,6 +130,18 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             return stats.norm.cdf((y_pred - self.target_mean_) / self.target_std_)
         ranks = np.searchsorted(self.sorted_targets_, y_pred, side="right")
         return ranks / self.sorted_targets_.size
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the fitted regressor."""
+        # AttributeError before fit, so hasattr() is False (as TransformedTargetRegressor).
+        try:
+            check_is_fitted(self)
+        except NotFittedError as exc:
+            raise AttributeError(
+                f"{type(self).__name__} has no n_features_in_ before fit."
+            ) from exc
+        return self.regressor_.n_features_in_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -108,15 +108,24 @@ class ConvergenceError(RuntimeError):
     """Training did not converge with any of the seeds tried."""
 
 
-def _batch_pearson(y_pred, y_true):
-    """Pearson r of one batch; 0 for constant predictions, NaN for constant targets."""
-    pred = y_pred.detach().float().cpu().ravel().double()
-    true = torch.as_tensor(y_true).detach().cpu().ravel().double()
-    if len(true) < 2 or true.std() == 0:
-        return float("nan")
-    if pred.std() == 0:
+def _moments(y_pred, y_true):
+    """``[n, sum p, sum t, sum p^2, sum t^2, sum p*t]`` of predictions and targets."""
+    p = y_pred.detach().float().cpu().ravel().double()
+    t = torch.as_tensor(y_true).detach().cpu().ravel().double()
+    return [len(p), *(float(v) for v in (p.sum(), t.sum(), (p * p).sum(), (t * t).sum(),
+                                         (p * t).sum()))]
+
+
+def _pearson(moments):
+    """Pearson r of pooled moments; 0 for constant predictions, None for constant targets."""
+    n, sp, st, spp, stt, spt = np.sum(moments, axis=0)
+    var_t = stt - st * st / n
+    if n < 2 or var_t <= 1e-12 * max(stt, 1.0):
+        return None
+    var_p = spp - sp * sp / n
+    if var_p <= 1e-12 * max(spp, 1e-30):
         return 0.0
-    return float(torch.corrcoef(torch.stack([pred, true]))[0, 1])
+    return float((spt - sp * st / n) / np.sqrt(var_p * var_t))
 
 
 class ConvergenceMonitor(Callback):
@@ -188,7 +197,8 @@ class ConvergenceMonitor(Callback):
             return
         self.step_ += 1
         if self.check_steps - self._window() < self.step_ <= self.check_steps:
-            net.history.record_batch("train_pearson", _batch_pearson(y_pred, batch[1]))
+            # Sums, not a per-batch r: pooled over the window, and resumable.
+            net.history.record_batch("train_moments", _moments(y_pred, batch[1]))
         if self.step_ == self.check_steps:
             self._check(net)
 
@@ -203,15 +213,14 @@ class ConvergenceMonitor(Callback):
                 f"the training loss did not fall below its initial level (mean "
                 f"{first:.4g} over steps 1-{w}, {last:.4g} over the last {w})"
             )
-        rs = [b["train_pearson"] for b in rows if "train_pearson" in b]
-        r_train = float(np.nanmean(rs)) if np.isfinite(rs).any() else None
+        r_train = _pearson([b["train_moments"] for b in rows if "train_moments" in b])
         if r_train is not None and r_train < self.min_pearson:
             reasons.append(
-                f"the training predictions are uncorrelated with y (mean Pearson r "
+                f"the training predictions are uncorrelated with y (Pearson r "
                 f"{r_train:.3f} over the last {w} steps < min_pearson={self.min_pearson})"
             )
         r_valid = self._valid_pearson(net)
-        if r_valid is not None and not r_valid >= self.min_pearson:
+        if r_valid is not None and r_valid < self.min_pearson:
             reasons.append(
                 f"the validation Pearson r is {r_valid:.3f} < min_pearson="
                 f"{self.min_pearson}"
@@ -232,7 +241,7 @@ class ConvergenceMonitor(Callback):
         X, y, rows = arrays
         take = (rows if rows is not None else np.arange(len(X)))[: self.valid_rows]
         pred = net.forward(X[np.sort(take)])
-        return _batch_pearson(pred, torch.from_numpy(y[np.sort(take)]))
+        return _pearson([_moments(pred, torch.from_numpy(y[np.sort(take)]))])
 
     def _fail(self, net, reasons):
         restarts = getattr(net, "restarts_", [])

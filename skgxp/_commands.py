@@ -62,13 +62,17 @@ def _parse_params(text):
 
 def _build_regressor(params, **settings):
     """A DeepGXPRegressor, its parameters checked now rather than hours into a run."""
+    from sklearn.base import clone
+
     from ._regressor import DeepGXPRegressor
 
     regressor = DeepGXPRegressor(**settings, **params)
     try:
         regressor._check_params()
-        with regressor._on_resolved_device():
-            regressor.initialize()
+        # A throwaway copy: initializing the real one would make fit say it re-initializes.
+        probe = clone(regressor).set_params(verbose=0)
+        with probe._on_resolved_device():
+            probe.initialize()
     except (TypeError, ValueError) as exc:
         raise CommandError(f"invalid training parameters: {exc}") from None
     return regressor
@@ -113,7 +117,10 @@ def _read_sequences(path, sequence_column, target_column):
     except UnicodeDecodeError:
         raise CommandError(f"{path} is not a text file of sequences.") from None
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        # The reader names its Python keywords; here they are options.
+        message = str(exc).replace("sequence_column= / target_column=",
+                                   "--sequence-column / --target-column")
+        raise CommandError(message) from None
     if target_column is not None and y is None:
         raise CommandError(
             f"{path} has sequences but no expression column; training needs "
@@ -510,7 +517,7 @@ def cv(args):
     columns = ["best_epoch", "train_huber", "train_pearson", "train_spearman",
                "valid_huber", "valid_pearson", "valid_spearman"]
 
-    def report(row):
+    def report(row, net):
         print(f"fold {row['fold']}: best epoch {row['best_epoch']} of {row['epochs']} | "
               f"train Huber {row['train_huber']:.4f} r {row['train_pearson']:.4f} "
               f"rho {row['train_spearman']:.4f} | validation Huber "

@@ -257,12 +257,15 @@ def _regressor_params(reg, notes):
             out[key] = _encode(value)
         except _Unrepresentable:
             if key.split("__")[0] in _REQUIRED_PARAMS:
+                shown = f"a {type(value).__name__} instance" if not isinstance(
+                    value, type) else f"{value.__module__}.{value.__qualname__}"
                 raise TypeError(
-                    f"{key}={value!r} cannot be saved safely: give it as an allow-listed "
+                    f"{key} ({shown}) cannot be saved safely: give it as an allow-listed "
                     "class (e.g. module=DeepGXP with module__* parameters), or use pickle "
                     "for trusted files."
                 ) from None
-            notes.append(f"parameter {key}={value!r} was dropped (reset to its default): "
+            notes.append(f"parameter {key} ({type(value).__name__}) was dropped (reset to "
+                         "its default): "
                          "it cannot be stored without pickle.")
     return out
 
@@ -316,7 +319,7 @@ def _encode_or_none(key, value, notes):
     try:
         return _encode(value)
     except _Unrepresentable:
-        notes.append(f"parameter {key}={value!r} was dropped (reset to None).")
+        notes.append(f"parameter {key} ({type(value).__name__}) was dropped (reset to None).")
         return None
 
 

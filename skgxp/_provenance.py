@@ -58,7 +58,12 @@ def describe_device(device):
 
 
 def jsonable(value):
-    """``value`` with classes, callables and other objects spelled as text for JSON."""
+    """``value`` as JSON data: classes by import path, objects by class and parameters.
+
+    Objects whose constructor arguments are all stored as attributes of the same
+    name (skorch callbacks, ``ValidSplit``, estimators) become ``{"class": ...,
+    "params": {...}}``; anything else becomes its ``repr``.
+    """
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, np.generic):
@@ -69,7 +74,20 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if inspect.isclass(value) or inspect.isfunction(value):
         return f"{value.__module__}.{value.__qualname__}"
+    names = _constructor_args(type(value))
+    if names is not None and all(hasattr(value, name) for name in names):
+        return {"class": jsonable(type(value)),
+                "params": {name: jsonable(getattr(value, name)) for name in names}}
     return repr(value)
+
+
+def _constructor_args(cls):
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return None
+    return [name for name, p in signature.parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def utc_now():

@@ -262,7 +262,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
     # -- data ---------------------------------------------------------------
 
     def _check_X(self, X, *, reset):
-        X = check_features(X)
+        X = check_features(X, onehot_width=None if reset else 4 * self.input_length_)
         if X.dtype == np.uint8:
             length = X.shape[1] - CONTEXT_WIDTH
             if length < 1:

@@ -10,8 +10,12 @@ def _first_nonfinite(values):
     return np.argwhere(bad)[0] if bad.any() else None
 
 
-def check_features(X):
-    """Return ``X`` as a code (uint8) or one-hot (float32) array, or raise."""
+def check_features(X, onehot_width=None):
+    """Return ``X`` as a code (uint8) or one-hot (float32) array, or raise.
+
+    ``onehot_width`` (a fitted model's ``4 * length``) is the width required of
+    2-D float input.
+    """
     if scipy.sparse.issparse(X):
         raise TypeError("X is a sparse matrix; DeepGXPRegressor needs a dense array.")
     if isinstance(X, pd.DataFrame | pd.Series):
@@ -30,14 +34,26 @@ def check_features(X):
         )
     if X.shape[0] == 0:
         raise ValueError(f"X has 0 rows (shape {X.shape}); at least one is required.")
+    if X.shape[-1] == 0:
+        raise ValueError(
+            f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if X.dtype == np.uint8:
         if X.ndim != 2:
             raise ValueError(f"uint8 codes must be 2-D (n, length + 113); got {X.shape}.")
         return X
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}.")
     if X.dtype.kind != "f":
         raise ValueError(
             f"X has dtype {X.dtype}; expected uint8 PromoterEncoder codes or float "
             "one-hot."
+        )
+    if onehot_width is not None and X.ndim == 2 and X.shape[1] != onehot_width:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but DeepGXPRegressor is expecting "
+            f"{onehot_width} features as input (flattened one-hot, 4 x the fitted "
+            "length)."
         )
     channels_ok = X.shape[1] == 4 if X.ndim == 3 else X.shape[1] % 4 == 0
     if not channels_ok:
@@ -48,8 +64,8 @@ def check_features(X):
     bad = _first_nonfinite(X.reshape(len(X), -1))
     if bad is not None:
         raise ValueError(
-            f"X[{bad[0]}] contains {X.reshape(len(X), -1)[tuple(bad)]!r} at column "
-            f"{bad[1]}; one-hot input must be finite."
+            f"X[{bad[0]}] contains {X.reshape(len(X), -1)[tuple(bad)].item()!r} at "
+            f"column {bad[1]}; one-hot input must be finite (no NaN or inf)."
         )
     return X.astype(np.float32, copy=False)
 
@@ -57,7 +73,10 @@ def check_features(X):
 def check_target(y, n_samples):
     """Return ``y`` as float32 of shape ``(n_samples, 1)``, or raise."""
     if y is None:
-        raise ValueError("y is required: the measured expression of every row of X.")
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None; give "
+            "the measured expression of every row of X."
+        )
     if isinstance(y, pd.DataFrame | pd.Series):
         y = y.to_numpy()
     y = np.asarray(y)
@@ -69,6 +88,8 @@ def check_target(y, n_samples):
         )
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: y has dtype {y.dtype}.")
     if y.dtype.kind in "US":  # name the first string row, as for object arrays
         y = y.astype(object)
     if y.dtype.kind == "b" or y.dtype.kind not in "iufO":

@@ -286,6 +286,11 @@ def main(argv=None):
         _error("interrupted." + (" Run the same command again to resume from the last "
                                  "completed epoch." if args.command == "fit" else ""))
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
     except MemoryError:
         _error("out of host memory; use a smaller file or a machine with more memory.")
         return EXIT_FAILURE

@@ -114,12 +114,15 @@ def plot_training_curves(history, *, title=None):
             ax.plot(epochs, values, "o-" if "pearson" in key else "s--", ms=4,
                     label=key.replace("_", " "))
         epochs, values = _epoch_series(history, "valid_pearson")
-        if epochs:
+        if epochs and not np.isnan(np.asarray(values, dtype=float)).all():
             best = int(np.nanargmax(values))
             ax.axvline(epochs[best], color="0.5", ls=":", lw=1)
-            ax.annotate(f"best epoch {epochs[best]}\nr = {values[best]:.3f}",
-                        (epochs[best], values[best]), xytext=(6, -28),
-                        textcoords="offset points", fontsize=8)
+            right_half = best >= len(epochs) / 2
+            ax.annotate(f"best epoch {epochs[best]}\nvalid r = {values[best]:.3f}",
+                        (epochs[best], values[best]), xytext=(-8 if right_half else 8, -30),
+                        textcoords="offset points", fontsize=8,
+                        ha="right" if right_half else "left",
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
         _style(ax, "Correlation with measured expression", "epoch", "score")
     if lrs:
         ax = axes.pop(0)

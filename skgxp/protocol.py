@@ -118,7 +118,8 @@ def cross_validate_bhi(regressor, X, y, *, n_splits=5, random_state=BHI_CV_SEED,
     encoder : PromoterEncoder, default=None
         Encoder applied once to ``X``; ``PromoterEncoder()`` by default.
     on_fold : callable, default=None
-        Called with each fold's result row (a dict) as soon as it is done.
+        Called as ``on_fold(row, net)`` with each fold's result row (a dict)
+        and its fitted regressor as soon as the fold is done.
 
     Returns
     -------
@@ -169,7 +170,7 @@ def cross_validate_bhi(regressor, X, y, *, n_splits=5, random_state=BHI_CV_SEED,
                     for column, key in _COLUMNS.items()})
         rows.append(row)
         if on_fold is not None:
-            on_fold(row)
+            on_fold(row, net)
     return pd.DataFrame(rows).set_index("fold")
 
 
@@ -186,7 +187,8 @@ def table1(results):
     table : pandas.DataFrame
         Rows ``train`` and ``validation``; columns ``Huber loss``,
         ``Pearson r`` and ``Spearman rho``; cells ``"mean (sd)"`` with the
-        sample standard deviation (ddof 1; "n/a" for a single fold).
+        sample standard deviation (ddof 1; "n/a" for a single fold). A fold
+        with a NaN score makes that cell NaN.
 
     Examples
     --------
@@ -204,7 +206,8 @@ def table1(results):
         for metric, name in (("huber", "Huber loss"), ("pearson", "Pearson r"),
                              ("spearman", "Spearman rho")):
             values = results[f"{side}_{metric}"]
-            sd = values.std(ddof=1) if len(values) > 1 else float("nan")
-            spread = "n/a" if np.isnan(sd) else f"{sd:.4f}"
-            cells[label][name] = f"{values.mean():.4f} ({spread})"
+            # A NaN score (constant predictions) makes the mean NaN, not skipped.
+            sd = values.std(ddof=1, skipna=False) if len(values) > 1 else None
+            spread = "n/a" if sd is None else f"{sd:.4f}"
+            cells[label][name] = f"{values.mean(skipna=False):.4f} ({spread})"
     return pd.DataFrame(cells).T

@@ -6,6 +6,7 @@ import types
 
 import numpy as np
 import pytest
+import torch
 
 from skgxp import PromoterEncoder
 from skgxp.datasets import load_dream_demo
@@ -103,3 +104,13 @@ def demo_codes(demo):
     X, y = demo
     return PromoterEncoder().fit_transform(X), y
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a shared 2-core
+    machine OpenMP spin-waiting made the suite several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

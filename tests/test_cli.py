@@ -1,0 +1,510 @@
+"""The ``skgxp`` command: subcommands end to end on tiny data, errors and exit codes."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import skgxp
+from skgxp import cli
+from skgxp._commands import CHECKPOINT_DIR, SETTINGS_FILE
+from skgxp.datasets import load_dream_demo, load_public_leaderboard
+
+TINY = json.dumps({
+    "module__conv1_channels": 4,
+    "module__lstm_hidden_size": 4,
+    "module__conv2_channels": 4,
+    "module__fc_size": 4,
+})
+N_TRAIN = 240
+FIT = ["--epochs", "2", "--batch-size", "32", "--valid-fraction", "0.25",
+       "--params", TINY, "--quiet"]
+
+
+def write_challenge_file(path, X, y):
+    """The challenge's layout: ``sequence<TAB>expression``, no header."""
+    path.write_text("".join(f"{s}\t{v}\n" for s, v in zip(X, y)))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def demo_rows():
+    X, y = load_dream_demo(return_X_y=True)
+    return X[:N_TRAIN], y[:N_TRAIN]
+
+
+@pytest.fixture(scope="module")
+def train_file(tmp_path_factory, demo_rows):
+    return write_challenge_file(tmp_path_factory.mktemp("data") / "train.txt", *demo_rows)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, train_file):
+    out = tmp_path_factory.mktemp("fit") / "model"
+    assert cli.main(["fit", train_file, "--out", str(out), *FIT]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def seqs_file(tmp_path_factory):
+    X, _ = load_dream_demo(return_X_y=True)
+    path = tmp_path_factory.mktemp("seqs") / "test.txt"
+    # The challenge's test file: sequences with a placeholder expression.
+    path.write_text("".join(f"{s}\t0\n" for s in X[-30:]))
+    return str(path), X[-30:]
+
+
+def run_cli(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# -- help and entry points -------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "cv", "evaluate", "demo"])
+def test_every_subcommand_has_help_with_exit_codes(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert out.startswith(f"usage: skgxp {command}")
+    assert "exit status:" in out and "2    bad usage or input" in out
+
+
+def test_python_dash_m_skgxp_runs_the_command():
+    result = subprocess.run([sys.executable, "-m", "skgxp", "--version"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"skgxp {skgxp.__version__}"
+
+
+def test_no_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([])
+    assert exit_info.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
+
+
+# -- skgxp fit -------------------------------------------------------------------
+
+
+def test_fit_saves_a_model_that_loads_with_one_call(model_dir, demo_rows):
+    X, _ = demo_rows
+    model = skgxp.load(model_dir)
+    assert model.predict(X[:5]).shape == (5,)
+    assert [row["epoch"] for row in model[-1].history] == [1, 2]
+    assert "valid_pearson" in model[-1].history[-1]
+
+
+def test_fit_leaves_no_checkpoint_once_saved(model_dir):
+    assert not (model_dir / CHECKPOINT_DIR).exists()
+    assert not (model_dir / SETTINGS_FILE).exists()
+
+
+def test_fit_writes_provenance(model_dir, train_file):
+    record = json.loads((model_dir / "provenance.json").read_text())
+    with open(train_file, "rb") as handle:
+        assert record["data"]["sha256"] == hashlib.sha256(handle.read()).hexdigest()
+    assert record["data"]["rows"] == N_TRAIN
+    assert set(record["versions"]) >= {"skgxp", "torch", "skorch", "scikit-learn",
+                                       "numpy", "python"}
+    assert record["training"]["device"] == "cpu"
+    assert record["training"]["epochs"] == 2
+    assert record["training"]["seconds_all_runs"] > 0
+    regressor = record["parameters"]["deepgxpregressor"]
+    assert regressor["max_epochs"] == 2 and regressor["batch_size"] == 32
+    assert regressor["module__lstm_hidden_size"] == 4
+    assert regressor["train_split"] == {"class": "skorch.dataset.ValidSplit", "params": {
+        "cv": 0.25, "stratified": False, "random_state": 40}}
+
+
+def test_fit_provenance_is_also_in_the_checksummed_model_file(model_dir):
+    model_json = json.loads((model_dir / "model.json").read_text())
+    record = json.loads((model_dir / "provenance.json").read_text())
+    assert model_json["metadata"]["provenance"] == record
+
+
+def test_fit_writes_target_stats(model_dir, demo_rows):
+    _, y = demo_rows
+    stats_ = json.loads((model_dir / "target_stats.json").read_text())
+    assert stats_["n"] == N_TRAIN
+    assert stats_["mean"] == pytest.approx(y.mean())
+    assert stats_["std"] == pytest.approx(y.std())
+    assert sum(stats_["counts"]) == N_TRAIN
+
+
+def test_fit_reads_a_headered_csv_with_named_columns(tmp_path, demo_rows, capsys):
+    X, y = demo_rows
+    path = tmp_path / "train.csv"
+    pd.DataFrame({"promoter": X[:96], "level": y[:96]}).to_csv(path, index=False)
+    status, _, err = run_cli(
+        capsys, "fit", str(path), "--out", str(tmp_path / "m"), "--sequence-column",
+        "promoter", "--target-column", "level", "--epochs", "1", "--batch-size", "32",
+        "--params", TINY, "--quiet")
+    assert status == 0, err
+    assert skgxp.load(tmp_path / "m").predict(X[:2]).shape == (2,)
+
+
+def test_fit_missing_file_exits_2_without_traceback(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "fit", str(tmp_path / "nope.txt"),
+                             "--out", str(tmp_path / "m"))
+    assert status == 2
+    assert err == f"skgxp: error: {tmp_path / 'nope.txt'}: no such file.\n"
+
+
+def test_fit_malformed_row_names_its_line(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_text("ACGT\t1.0\nACGT\t2.0\nACGT\t2\t3\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"))
+    assert status == 2
+    assert "line 3: malformed row: expected 2 fields, saw 3" in err
+
+
+def test_fit_invalid_base_names_its_line(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("sequence,expression\nACGT,1\nACZT,2\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"))
+    assert status == 2
+    assert f"{path}, line 3: the sequence has invalid character 'Z' at position 2" in err
+
+
+def test_fit_missing_column_names_the_options(tmp_path, capsys):
+    path = tmp_path / "train.tsv"
+    path.write_text("seq\ty\nACGT\t1\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"))
+    assert status == 2
+    assert "column 'sequence' is not in the header" in err
+    assert "--sequence-column / --target-column" in err
+
+
+def test_fit_unknown_device_exits_2(train_file, tmp_path, capsys):
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"),
+                             "--device", "tpu")
+    assert status == 2
+    assert "--device: device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'tpu'" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_unknown_module_parameter_exits_2(train_file, tmp_path, capsys):
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"),
+                             "--params", '{"module__width": 3}')
+    assert status == 2
+    assert "invalid training parameters" in err and "'width'" in err
+
+
+def test_fit_refuses_a_directory_holding_a_model(train_file, model_dir, capsys):
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(model_dir), *FIT)
+    assert status == 2
+    assert "already holds a trained model; pass --overwrite" in err
+
+
+def test_fit_refuses_a_foreign_nonempty_directory(train_file, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path), *FIT)
+    assert status == 2
+    assert "is not empty and holds no skgxp model or checkpoint" in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_fit_refuses_to_resume_with_other_settings(train_file, tmp_path, capsys):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / SETTINGS_FILE).write_text(json.dumps({"epochs": 5}))
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(out), *FIT)
+    assert status == 2
+    assert "holds an unfinished fit with other settings (" in err
+    assert "epochs: 5 there, 2 now" in err
+
+
+def test_fit_training_failure_exits_1(train_file, tmp_path, capsys, monkeypatch):
+    def diverge(self, X, y, **kwargs):
+        raise FloatingPointError("Training loss is nan at epoch 1, batch 3")
+
+    monkeypatch.setattr(skgxp.DeepGXPRegressor, "fit", diverge)
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"), *FIT)
+    assert status == 1
+    assert err == ("skgxp: error: training failed: Training loss is nan at epoch 1, "
+                   "batch 3\n")
+
+
+def test_fit_interrupted_exits_130_with_a_resume_hint(train_file, tmp_path, capsys,
+                                                      monkeypatch):
+    def interrupt(self, X, y, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skgxp.DeepGXPRegressor, "fit", interrupt)
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"), *FIT)
+    assert status == 130
+    assert "Run the same command again to resume" in err
+
+
+def test_debug_environment_variable_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKGXP_DEBUG", "1")
+    with pytest.raises(Exception, match="no such file"):
+        cli.main(["fit", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "m")])
+
+
+def test_fit_killed_and_rerun_resumes_to_the_uninterrupted_result(train_file, tmp_path):
+    epochs = "30"
+    args = ["fit", train_file, "--epochs", epochs, "--batch-size", "32",
+            "--valid-fraction", "0.25", "--params", TINY]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "skgxp", *args, "--out", str(killed),
+                                "--quiet"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    checkpoint = killed / CHECKPOINT_DIR / "training_checkpoint.pt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert not (killed / "model.json").exists()
+
+    rerun = subprocess.run([sys.executable, "-m", "skgxp", *args, "--out", str(killed)],
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    done = int(rerun.stdout.split("Resuming from ")[1].split(": ")[1].split(" of")[0])
+    assert 1 <= done < int(epochs)
+
+    straight = tmp_path / "straight"
+    assert cli.main([*args, "--out", str(straight), "--quiet"]) == 0
+    resumed_model, straight_model = skgxp.load(killed), skgxp.load(straight)
+    steps = [sum(row["train_batch_count"] for row in m[-1].history)
+             for m in (resumed_model, straight_model)]
+    assert steps[0] == steps[1] == int(epochs) * ((N_TRAIN * 3 // 4) // 32)
+    X, _ = load_dream_demo(return_X_y=True)
+    np.testing.assert_allclose(resumed_model.predict(X[:20]),
+                               straight_model.predict(X[:20]), rtol=1e-5)
+
+
+# -- skgxp predict ---------------------------------------------------------------
+
+
+def read_predictions(path):
+    return pd.read_csv(path, sep="\t")
+
+
+def test_predict_writes_index_sequence_prediction(model_dir, seqs_file, tmp_path, capsys):
+    path, X = seqs_file
+    status, _, err = run_cli(capsys, "predict", str(model_dir), path,
+                             "--out", str(tmp_path / "p.tsv"))
+    assert status == 0, err
+    table = read_predictions(tmp_path / "p.tsv")
+    assert list(table.columns) == ["index", "sequence", "prediction"]
+    assert table["index"].tolist() == list(range(len(X)))
+    assert table["sequence"].tolist() == list(X)
+    expected = skgxp.load(model_dir).predict(X)
+    np.testing.assert_allclose(table["prediction"], expected, rtol=1e-6)
+
+
+def test_predict_tta_changes_the_views(model_dir, seqs_file, tmp_path, capsys):
+    path, X = seqs_file
+    run_cli(capsys, "predict", str(model_dir), path, "--out", str(tmp_path / "p1.tsv"),
+            "--tta", "1")
+    model = skgxp.load(model_dir).set_params(deepgxpregressor__tta=1)
+    np.testing.assert_allclose(read_predictions(tmp_path / "p1.tsv")["prediction"],
+                               model.predict(X), rtol=1e-6)
+
+
+def test_predict_normal_calibration_uses_training_target_stats(
+        model_dir, seqs_file, demo_rows, tmp_path, capsys):
+    path, _ = seqs_file
+    _, y = demo_rows
+    status, _, _ = run_cli(capsys, "predict", str(model_dir), path,
+                           "--out", str(tmp_path / "p.tsv"), "--calibrate", "normal")
+    table = read_predictions(tmp_path / "p.tsv")
+    assert status == 0
+    expected = stats.norm.cdf((table["raw_prediction"] - y.mean()) / y.std())
+    np.testing.assert_allclose(table["prediction"], expected, rtol=1e-6)
+
+
+def test_predict_empirical_calibration_is_the_fraction_of_targets_below(
+        model_dir, seqs_file, demo_rows, tmp_path, capsys):
+    path, _ = seqs_file
+    _, y = demo_rows
+    run_cli(capsys, "predict", str(model_dir), path, "--out", str(tmp_path / "p.tsv"),
+            "--calibrate", "empirical")
+    table = read_predictions(tmp_path / "p.tsv")
+    expected = [(y <= raw).mean() for raw in table["raw_prediction"].to_numpy()]
+    np.testing.assert_allclose(table["prediction"], expected, atol=1e-6)
+
+
+def test_predict_calibration_without_target_stats_exits_2(
+        model_dir, seqs_file, tmp_path, capsys):
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for name in ("model.json", "weights.safetensors"):
+        (copy / name).write_bytes((model_dir / name).read_bytes())
+    status, _, err = run_cli(capsys, "predict", str(copy), seqs_file[0],
+                             "--out", str(tmp_path / "p.tsv"), "--calibrate", "normal")
+    assert status == 2
+    assert "--calibrate normal needs" in err and "target_stats.json" in err
+
+
+def test_predict_missing_model_directory_exits_2(seqs_file, tmp_path, capsys):
+    status, _, err = run_cli(capsys, "predict", str(tmp_path / "none"), seqs_file[0],
+                             "--out", str(tmp_path / "p.tsv"))
+    assert status == 2
+    assert err == f"skgxp: error: {tmp_path / 'none'}: no such model directory.\n"
+
+
+def test_predict_damaged_model_exits_2(model_dir, seqs_file, tmp_path, capsys):
+    copy = tmp_path / "model"
+    copy.mkdir()
+    (copy / "model.json").write_bytes((model_dir / "model.json").read_bytes())
+    weights = (model_dir / "weights.safetensors").read_bytes()
+    (copy / "weights.safetensors").write_bytes(weights[: len(weights) // 2])
+    status, _, err = run_cli(capsys, "predict", str(copy), seqs_file[0],
+                             "--out", str(tmp_path / "p.tsv"))
+    assert status == 2
+    assert "is not a loadable model" in err and "checksum" in err
+
+
+# -- skgxp evaluate --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def labels():
+    return load_public_leaderboard()
+
+
+def test_evaluate_joins_by_sequence_and_prints_the_table(labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    shuffled = labels.sample(frac=1.0, random_state=0)
+    shuffled.assign(prediction=shuffled["expression"])[["sequence", "prediction"]].to_csv(
+        path, sep="\t", index=False)
+    status, out, _ = run_cli(capsys, "evaluate", str(path))
+    assert status == 0
+    assert "joined by sequence" in out
+    assert "DREAM Pearson score  1.0000" in out and "DREAM Spearman score 1.0000" in out
+    assert "motif_tiling" in out and "SNVs" in out
+
+
+def test_evaluate_joins_by_index(labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    # Predictions for more test rows than are labelled: the extra ones are ignored.
+    extra = pd.DataFrame({"index": [71102], "prediction": [0.0]})
+    pd.concat([labels.assign(prediction=-labels["expression"])[["index", "prediction"]],
+               extra]).to_csv(path, sep="\t", index=False)
+    status, out, _ = run_cli(capsys, "evaluate", str(path))
+    assert status == 0
+    assert "joined by index; 1 predictions without a label ignored" in out
+    assert "DREAM Spearman score -1.0000" in out
+
+
+def test_evaluate_missing_predictions_exit_2(labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    labels.assign(prediction=1.0)[["sequence", "prediction"]].iloc[10:].to_csv(
+        path, sep="\t", index=False)
+    status, _, err = run_cli(capsys, "evaluate", str(path))
+    assert status == 2
+    assert "has no prediction for 10 of the 8570 labelled sequences" in err
+
+
+def test_evaluate_non_numeric_prediction_names_its_line(labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    table = labels.assign(prediction=labels["expression"].astype(str))
+    table.loc[3, "prediction"] = "high"
+    table[["sequence", "prediction"]].to_csv(path, sep="\t", index=False)
+    status, _, err = run_cli(capsys, "evaluate", str(path))
+    assert status == 2
+    assert f"{path}, line 5: prediction 'high' is not a number." in err
+
+
+def test_evaluate_without_prediction_column_exits_2(tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    path.write_text("sequence\tscore\nACGT\t1\n")
+    status, _, err = run_cli(capsys, "evaluate", str(path))
+    assert status == 2
+    assert "column 'prediction' is not there" in err
+
+
+def test_evaluate_custom_labels_without_pairs(tmp_path, capsys):
+    labels_path, pred_path = tmp_path / "labels.csv", tmp_path / "pred.tsv"
+    pd.DataFrame({"index": [0, 1, 2, 3], "subset": ["random", "random", "yeast", "yeast"],
+                  "expression": [1.0, 2.0, 3.0, 4.0]}).to_csv(labels_path, index=False)
+    pd.DataFrame({"index": [3, 2, 1, 0], "prediction": [4.0, 3.0, 2.5, 0.5]}).to_csv(
+        pred_path, sep="\t", index=False)
+    status, out, _ = run_cli(capsys, "evaluate", str(pred_path), "--labels",
+                             str(labels_path))
+    assert status == 0
+    assert "joined by index" in out
+    assert "SNVs" not in out and "random" in out
+
+
+# -- skgxp cv --------------------------------------------------------------------
+
+
+def test_cv_prints_folds_and_table1(train_file, tmp_path, capsys):
+    results = tmp_path / "cv.tsv"
+    status, out, err = run_cli(capsys, "cv", train_file, "--folds", "2", "--epochs", "1",
+                               "--batch-size", "32", "--params", TINY, "--quiet",
+                               "--out", str(results))
+    assert status == 0, err
+    assert "KFold(2, shuffle=True, random_state=123456789)" in out
+    assert "fold 1: best epoch 1 of 1" in out and "fold 2: best epoch 1 of 1" in out
+    table = out.split("mean (sd) over 2 fold(s)")[1]
+    assert "Huber loss" in table and "Pearson r" in table and "Spearman rho" in table
+    assert "\ntrain " in table and "\nvalidation " in table
+    per_fold = pd.read_csv(results, sep="\t", index_col="fold")
+    assert per_fold["n_valid"].sum() == N_TRAIN
+
+
+def test_cv_only_fold_out_of_range_exits_2(train_file, capsys):
+    status, _, err = run_cli(capsys, "cv", train_file, "--folds", "3", "--only-fold", "4")
+    assert status == 2
+    assert "--only-fold 4: there are 3 folds" in err
+
+
+# -- skgxp demo and --plots --------------------------------------------------------
+
+
+def test_demo_with_plots_writes_three_pngs(tmp_path, capsys):
+    status, out, err = run_cli(capsys, "demo", "--epochs", "1", "--batch-size", "256",
+                               "--tta", "2", "--params", TINY, "--plots", str(tmp_path))
+    assert status == 0, err
+    assert "DREAM Pearson score" in out
+    for name in ("training_curves", "predicted_vs_measured", "tta_calibration_effect"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fit_plots_write_training_curves(train_file, tmp_path, capsys):
+    status, out, _ = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"),
+                             *FIT, "--plots")
+    assert status == 0
+    assert f"wrote {tmp_path / 'm' / 'training_curves.png'}" in out
+
+
+def test_evaluate_plots_predicted_vs_measured_and_calibration(
+        labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    labels.assign(prediction=labels["expression"].rank(pct=True),
+                  raw_prediction=labels["expression"])[
+        ["sequence", "prediction", "raw_prediction"]].to_csv(path, sep="\t", index=False)
+    status, out, _ = run_cli(capsys, "evaluate", str(path), "--plots")
+    assert status == 0
+    assert (tmp_path / "predicted_vs_measured.png").exists()
+    assert (tmp_path / "calibration_effect.png").exists()
+    assert "raw_prediction (before calibration): Pearson score 1.0000" in out
+
+
+def test_plots_without_matplotlib_exit_2_before_training(train_file, tmp_path, capsys,
+                                                         monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(tmp_path / "m"),
+                             *FIT, "--plots")
+    assert status == 2
+    assert "--plots needs matplotlib: pip install 'skgxp[plots]'" in err
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,220 @@
+"""TrainingCheckpoint: an interrupted fit resumes and ends as an uninterrupted one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from skorch.dataset import ValidSplit
+
+from skgxp import DeepGXPRegressor, ModelFileError
+from skgxp.callbacks import TrainingCheckpoint
+
+EPOCHS = 4
+
+
+class _Crash(Callback):
+    """Raise at the end of an epoch, after the checkpoint of that epoch is written."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+class _CountEpochs(Callback):
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def _net(tiny, callbacks, **params):
+    settings = {"max_epochs": EPOCHS, "batch_size": 32, "tta": 2, "verbose": 0, **tiny}
+    settings.update(params)
+    return DeepGXPRegressor(callbacks=callbacks, **settings)
+
+
+def _steps(net):
+    return sum(row["train_batch_count"] for row in net.history)
+
+
+def _assert_same_fit(resumed, reference, codes):
+    assert _steps(resumed) == _steps(reference)
+    assert len(resumed.history) == len(reference.history) == EPOCHS
+    assert resumed.history[:, "train_loss"] == reference.history[:, "train_loss"]
+    for (name, a), b in zip(resumed.module_.state_dict().items(),
+                            reference.module_.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert np.array_equal(resumed.predict(codes), reference.predict(codes))
+
+
+@pytest.mark.parametrize("split", [None, ValidSplit(0.25)], ids=["all-rows", "valid-split"])
+def test_fit_after_a_crash_equals_an_uninterrupted_fit(tiny, demo_codes, tmp_path, split):
+    codes, y = demo_codes
+    reference = _net(tiny, None, train_split=split).fit(codes, y)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _net(tiny, [TrainingCheckpoint(tmp_path), _Crash(2)], train_split=split).fit(codes, y)
+    count = _CountEpochs()
+    resumed = _net(tiny, [TrainingCheckpoint(tmp_path), count], train_split=split)
+    resumed.fit(codes, y)
+    assert count.epochs_ == EPOCHS - 2
+    _assert_same_fit(resumed, reference, codes)
+
+
+def test_lr_schedule_continues_from_the_checkpoint(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    reference = _net(tiny, None).fit(codes, y)
+    with pytest.raises(RuntimeError):
+        _net(tiny, [TrainingCheckpoint(tmp_path), _Crash(3)]).fit(codes, y)
+    resumed = _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    assert resumed.history[:, "batches", :, "lr"] == reference.history[:, "batches", :, "lr"]
+    assert resumed.optimizer_.param_groups[0]["lr"] == 0.0
+
+
+def test_finished_checkpoint_trains_no_more_epochs(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    first = _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    count = _CountEpochs()
+    again = _net(tiny, [TrainingCheckpoint(tmp_path), count]).fit(codes, y)
+    assert count.epochs_ == 0
+    assert np.array_equal(again.predict(codes), first.predict(codes))
+
+
+def test_resume_false_starts_over(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    count = _CountEpochs()
+    _net(tiny, [TrainingCheckpoint(tmp_path, resume=False), count]).fit(codes, y)
+    assert count.epochs_ == EPOCHS
+
+
+def test_checkpoint_of_other_data_is_not_overwritten(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    before = (tmp_path / "training_checkpoint.pt").read_bytes()
+    with pytest.raises(ValueError, match=r"was written by a fit with other data or "
+                                         r"parameters \(differs in: y\)"):
+        _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y + 1)
+    assert (tmp_path / "training_checkpoint.pt").read_bytes() == before
+
+
+def test_checkpoint_of_other_parameters_names_them(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    with pytest.raises(ValueError, match=r"differs in: lr \(0.0015 -> 0.01\)"):
+        _net(tiny, [TrainingCheckpoint(tmp_path)], lr=0.01).fit(codes, y)
+
+
+def test_checkpoint_holds_the_full_training_state(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    net = _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["training_checkpoint.pt"]
+    state = torch.load(tmp_path / "training_checkpoint.pt", weights_only=True)
+    assert state["epochs"] == 1
+    assert state["target_scale"] == pytest.approx(net.target_scale_)
+    assert set(state["rng"]) == {"torch", "cuda", "numpy", "random"}
+    assert state["optimizer"]["state"]  # Adam moments
+    assert len(json.loads(state["history"])) == 1
+    assert all(torch.equal(state["module"][k], v) for k, v in net.module_.state_dict().items())
+
+
+def test_damaged_checkpoint_is_reported(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    path = tmp_path / "training_checkpoint.pt"
+    _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelFileError, match="is not a readable training checkpoint"):
+        _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+
+
+_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np
+    from skorch.callbacks import Callback
+    from skgxp import DeepGXPRegressor, PromoterEncoder
+    from skgxp.callbacks import TrainingCheckpoint
+    from skgxp.datasets import load_dream_demo
+
+    class Pause(Callback):
+        def __init__(self, seconds):
+            self.seconds = seconds
+        def on_epoch_end(self, net, **kwargs):
+            time.sleep(self.seconds)
+
+    class Count(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+        def on_epoch_begin(self, net, **kwargs):
+            self.epochs_ += 1
+
+    checkpoint, out, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    X, y = load_dream_demo(return_X_y=True)
+    codes = PromoterEncoder().transform(X[:192])
+    count = Count()
+    net = DeepGXPRegressor(
+        max_epochs=6, batch_size=32, tta=2, verbose=0, module__conv1_channels=4,
+        module__lstm_hidden_size=4, module__conv2_channels=4, module__fc_size=4,
+        callbacks=[TrainingCheckpoint(checkpoint), Pause(pause), count])
+    net.fit(codes, y[:192])
+    np.save(out + "/pred.npy", net.predict(codes))
+    np.savez(out + "/weights.npz", **{k: v.numpy() for k, v in net.module_.state_dict().items()})
+    with open(out + "/summary.json", "w") as f:
+        json.dump({"epochs_run": count.epochs_, "history": len(net.history),
+                   "steps": sum(r["train_batch_count"] for r in net.history),
+                   "losses": net.history[:, "train_loss"]}, f)
+""")
+
+
+def _run(script, checkpoint, out, pause=0.0):
+    out.mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, str(script), str(checkpoint), str(out), str(pause)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _result(out):
+    summary = json.loads((out / "summary.json").read_text())
+    return summary, np.load(out / "pred.npy"), dict(np.load(out / "weights.npz"))
+
+
+def test_sigkilled_training_process_resumes_to_the_same_result(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(_SCRIPT)
+    checkpoint = tmp_path / "checkpoint"
+    victim = _run(script, checkpoint, tmp_path / "killed", pause=1.0)
+    deadline = time.monotonic() + 120
+    while not (checkpoint / "training_checkpoint.pt").exists():
+        assert victim.poll() is None, victim.stdout.read().decode()
+        assert time.monotonic() < deadline, "no checkpoint written within 120 s"
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL
+    done = torch.load(checkpoint / "training_checkpoint.pt", weights_only=True)["epochs"]
+    assert 1 <= done < 6
+
+    # The rerun and the uninterrupted reference run one after the other (2 CPU cores).
+    for name, ckpt in (("resumed", checkpoint), ("reference", tmp_path / "fresh")):
+        proc = _run(script, ckpt, tmp_path / name)
+        output = proc.communicate(timeout=300)[0].decode()
+        assert proc.returncode == 0, output
+    resumed, pred, weights = _result(tmp_path / "resumed")
+    reference, ref_pred, ref_weights = _result(tmp_path / "reference")
+    assert resumed["epochs_run"] == 6 - done
+    assert reference["epochs_run"] == 6
+    assert (resumed["steps"], resumed["history"]) == (reference["steps"], reference["history"])
+    assert resumed["losses"] == reference["losses"]
+    assert all(np.array_equal(weights[k], ref_weights[k]) for k in ref_weights)
+    assert np.array_equal(pred, ref_pred)
