@@ -13,29 +13,14 @@ import argparse
 
 import numpy as np
 from _common import machine, random_sequences, timed
+from _plain import onehot, pad
 
 from skgxp import PromoterEncoder
-from skgxp._constructs import FLANK_3P
-
-_ONEHOT = {
-    "A": [1, 0, 0, 0],
-    "C": [0, 1, 0, 0],
-    "G": [0, 0, 1, 0],
-    "T": [0, 0, 0, 1],
-    "N": [0, 0, 0, 0],
-}
 
 
-def reference_encode(seq, length=110):
-    """One sequence the plain way: trim, pad with the 3' flank, one-hot base by base."""
-    if len(seq) > length:
-        seq = seq[:length]
-    elif len(seq) < length:
-        seq = seq + FLANK_3P[: length - len(seq)]
-    onehot = np.zeros((4, length), dtype=np.float32)
-    for i, base in enumerate(seq):
-        onehot[:, i] = _ONEHOT[base]
-    return onehot
+def reference_encode(seq):
+    """One sequence the plain way: trim or 3'-pad, then one-hot base by base."""
+    return onehot(pad(seq, "3p"))
 
 
 def main():

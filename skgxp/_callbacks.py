@@ -109,23 +109,25 @@ class ConvergenceError(RuntimeError):
 
 
 def _moments(y_pred, y_true):
-    """``[n, sum p, sum t, sum p^2, sum t^2, sum p*t]`` of predictions and targets."""
+    """``[sum (p-p̄)^2, sum (t-t̄)^2, sum (p-p̄)(t-t̄)]`` of one batch."""
     p = y_pred.detach().float().cpu().ravel().double()
     t = torch.as_tensor(y_true).detach().cpu().ravel().double()
-    return [len(p), *(float(v) for v in (p.sum(), t.sum(), (p * p).sum(), (t * t).sum(),
-                                         (p * t).sum()))]
+    p, t = p - p.mean(), t - t.mean()
+    return [float((p * p).sum()), float((t * t).sum()), float((p * t).sum())]
 
 
 def _pearson(moments):
-    """Pearson r of pooled moments; 0 for constant predictions, None for constant targets."""
-    n, sp, st, spp, stt, spt = np.sum(moments, axis=0)
-    var_t = stt - st * st / n
-    if n < 2 or var_t <= 1e-12 * max(stt, 1.0):
+    """Pooled within-batch Pearson r; 0 for constant predictions, None for constant targets.
+
+    Within-batch moments compare predictions made with the same weights, so a
+    dead network whose output drifts between batches still scores 0.
+    """
+    spp, stt, spt = np.sum(moments, axis=0)
+    if not stt > 0:
         return None
-    var_p = spp - sp * sp / n
-    if var_p <= 1e-12 * max(spp, 1e-30):
+    if not spp > 1e-12 * stt:
         return 0.0
-    return float((spt - sp * st / n) / np.sqrt(var_p * var_t))
+    return float(spt / np.sqrt(spp * stt))
 
 
 class ConvergenceMonitor(Callback):
@@ -308,9 +310,9 @@ class TrainingCheckpoint(Callback):
     >>> with tempfile.TemporaryDirectory() as d:
     ...     net = DeepGXPRegressor(max_epochs=2, batch_size=64, verbose=0, **tiny,
     ...                            callbacks=[TrainingCheckpoint(d)])
-    ...     steps = len(net.fit(codes, y[:128]).history)
-    ...     # a rerun finds the finished checkpoint and trains 0 more epochs
-    ...     len(net.fit(codes, y[:128]).history) == steps
+    ...     timings = net.fit(codes, y[:128]).history[:, "dur"]
+    ...     # a rerun restores the finished checkpoint and trains 0 more epochs
+    ...     net.fit(codes, y[:128]).history[:, "dur"] == timings
     True
     """
 

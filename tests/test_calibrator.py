@@ -113,3 +113,16 @@ def test_constant_targets_do_not_divide_by_zero():
     calibrated = QuantileCalibrator(LinearRegression()).fit(np.arange(5.0)[:, None], [3.0] * 5)
     assert calibrated.target_std_ == 1.0
     assert calibrated.transform_predictions([3.0]) == pytest.approx([0.5])
+
+
+def test_complex_target_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"^Complex data not supported: y has dtype complex128\.$"):
+        QuantileCalibrator(LinearRegression()).fit(X, y.astype(complex))
+
+
+def test_n_features_in_comes_from_the_fitted_regressor(data):
+    X, y = data
+    calibrator = QuantileCalibrator(LinearRegression())
+    assert not hasattr(calibrator, "n_features_in_")
+    assert calibrator.fit(X, y).n_features_in_ == 3

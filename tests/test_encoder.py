@@ -111,7 +111,9 @@ def test_short_custom_5p_flank_is_n_filled_on_its_far_side():
 
 
 def test_invalid_flank_raises():
-    with pytest.raises(ValueError, match=r"flank_5p may only contain A, C, G, T or N; got \['X'\]\."):
+    with pytest.raises(
+        ValueError, match=r"^flank_5p may only contain A, C, G, T or N; got \['X'\]\.$"
+    ):
         _encode(["ACGT"], flank_5p="ACXT")
 
 

@@ -11,6 +11,7 @@ from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 
 from skgxp import DeepGXPRegressor, PromoterEncoder
+from skgxp.datasets import load_dream_demo
 from skgxp.metrics import pearson_r, pearson_scorer
 
 
@@ -61,7 +62,7 @@ def test_training_loss_averages_forward_and_reverse_strand_passes(tiny, bhi, lon
     X, y = long_demo
     net = _net(
         tiny, lr=0.0, batch_size=16, iterator_train__shuffle=False,
-        module__conv_dropout=0.0, module__dropout=0.0,
+        module__conv_dropout=0.0, module__dropout=0.0, **SENSITIVE,
     ).fit(PromoterEncoder().fit_transform(X), y)
     onehot = torch.from_numpy(np.stack([bhi.onehot(s[:110]) for s in X]))
     target = torch.from_numpy((y.astype(np.float32) - 11) / net.target_scale_)[:, None]
@@ -69,12 +70,36 @@ def test_training_loss_averages_forward_and_reverse_strand_passes(tiny, bhi, lon
     net.module_.eval()
     with torch.no_grad():
         fwd, rev = net.module_(onehot), net.module_(onehot.flip(1, 2))
+    assert not torch.allclose(fwd, rev)  # the strands must be told apart
     batches = net.history[-1]["batches"]
     assert len(batches) == 4
     for i, batch in enumerate(batches):
         rows = slice(16 * i, 16 * (i + 1))
         expected = (huber(fwd[rows], target[rows]) + huber(rev[rows], target[rows])) / 2
         assert batch["train_loss"] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def _frozen_epoch_losses(tiny, X, y):
+    """Per-batch training losses of 2 epochs with fixed weights, no dropout, no shuffle."""
+    net = _net(
+        tiny, lr=0.0, batch_size=16, max_epochs=2, iterator_train__shuffle=False,
+        module__conv_dropout=0.0, module__dropout=0.0, **SENSITIVE,
+    ).fit(PromoterEncoder().fit_transform(X), y)
+    return net.history[:, "batches", :, "train_loss"]
+
+
+def test_padding_is_redrawn_every_epoch(tiny):
+    X, y = load_dream_demo(return_X_y=True)
+    short = np.array([len(s) < 105 for s in X])  # 5+ bases of padding each
+    first, second = _frozen_epoch_losses(tiny, X[short][:32], y[short][:32])
+    assert first != pytest.approx(second, rel=1e-6)
+
+
+def test_unpadded_sequences_see_the_same_windows_every_epoch(tiny, long_demo):
+    # The control for the test above: without padding, nothing else varies.
+    X, y = long_demo
+    first, second = _frozen_epoch_losses(tiny, X[:32], y[:32])
+    assert first == pytest.approx(second, rel=1e-6)
 
 
 # -- cosine schedule ------------------------------------------------------------
@@ -246,6 +271,17 @@ def test_device_auto_is_kept_after_fit(fitted):
     )
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_auto_device_trains_on_cuda_and_bf16_predictions_track_fp32(tiny, demo_codes):
+    codes, y = demo_codes
+    net = _net(tiny, **SENSITIVE).fit(codes, y)
+    assert next(net.module_.parameters()).device.type == "cuda"
+    bf16 = net.predict(codes)  # precision="auto": bf16 autocast on CUDA
+    fp32 = net.set_params(precision="fp32").predict(codes)
+    np.testing.assert_allclose(bf16, fp32, atol=0.05)
+
+
 # -- skorch callbacks -----------------------------------------------------------------
 
 
@@ -267,10 +303,11 @@ def test_checkpoint_writes_its_files(tiny, demo_codes, tmp_path):
     assert any(net.history[:, "event_cp"])
 
 
-def test_progress_bar_shows_the_training_loss(tiny, demo_codes, capsys):
+def test_progress_bar_is_drawn(tiny, demo_codes, capsys):
     codes, y = demo_codes
     _net(tiny, callbacks=[ProgressBar()]).fit(codes, y)
-    assert "train_loss=" in capsys.readouterr().err
+    # tqdm draws the bar when it opens; later refreshes depend on timing.
+    assert "it/s]" in capsys.readouterr().err
 
 
 def test_epoch_scoring_with_pearson(tiny, demo_codes):
@@ -397,6 +434,75 @@ def test_invalid_code_value_names_row_and_column(fitted, demo_codes):
         match=r"^X\[1, 5\] = 7 is not a PromoterEncoder code \(insert 0-4, vector 8-12\)\.$",
     ):
         fitted.predict(codes)
+
+
+def test_zero_features_are_refused(tiny, demo_codes):
+    _, y = demo_codes
+    with pytest.raises(
+        ValueError,
+        match=r"^X has 0 feature\(s\) \(shape=\(5, 0\)\) while a minimum of 1 is required\.$",
+    ):
+        _net(tiny).fit(np.zeros((5, 0), dtype=np.float32), y[:5])
+
+
+def test_complex_input_is_refused(tiny, demo_codes):
+    _, y = demo_codes
+    with pytest.raises(
+        ValueError, match=r"^Complex data not supported: X has dtype complex128\.$"
+    ):
+        _net(tiny).fit(np.zeros((5, 8), dtype=complex), y[:5])
+
+
+def test_non_finite_one_hot_names_row_and_column(tiny, demo_codes):
+    _, y = demo_codes
+    X = np.zeros((5, 4, 3), dtype=np.float32)
+    X[2, 1, 1] = np.inf  # column 1 * 3 + 1 of the flattened row
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^X\[2\] contains inf at column 4; one-hot input must be finite "
+            r"\(no NaN or inf\)\.$"
+        ),
+    ):
+        _net(tiny).fit(X, y[:5])
+
+
+def test_flat_one_hot_of_another_width_at_predict(tiny, demo):
+    X, y = demo
+    onehot = PromoterEncoder(output="onehot").fit_transform(X[:40]).reshape(40, -1)
+    net = _net(tiny).fit(onehot, y[:40])
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^X has 436 features, but DeepGXPRegressor is expecting 440 features as "
+            r"input \(flattened one-hot, 4 x the fitted length\)\.$"
+        ),
+    ):
+        net.predict(onehot[:, :436])
+
+
+def test_flat_one_hot_predicts_with_a_model_fitted_on_codes(fitted, demo):
+    X, _ = demo
+    onehot = PromoterEncoder(output="onehot").fit_transform(X[:5])
+    fitted.set_params(tta=2)
+    try:
+        flat = fitted.predict(onehot.reshape(5, -1))
+        cube = fitted.predict(onehot)
+    finally:
+        fitted.set_params(tta=10)
+    assert np.array_equal(flat, cube)
+
+
+def test_missing_target_is_explained(tiny, demo_codes):
+    codes, _ = demo_codes
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^This estimator requires y to be passed, but the target y is None; give "
+            r"the measured expression of every row of X\.$"
+        ),
+    ):
+        _net(tiny).fit(codes, None)
 
 
 def test_predict_before_fit_raises(tiny, demo_codes):

@@ -1,0 +1,228 @@
+"""Failure modes of training: stalled starts, non-finite losses, GPU out of memory."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from skgxp import DeepGXPRegressor, PromoterEncoder
+from skgxp.callbacks import ConvergenceError, restart_seed
+
+#: Wide enough to learn GC content within a few dozen steps at seed 40.
+SENSITIVE = {"module__conv1_channels": 8, "module__fc_size": 8}
+
+
+class _Linear(torch.nn.Module):
+    """One linear layer over the one-hot input: learns GC content in a few steps."""
+
+    def __init__(self, input_length=110):
+        super().__init__()
+        self.linear = torch.nn.Linear(4 * input_length, 1)
+
+    def forward(self, x):
+        return self.linear(x.flatten(1))
+
+
+class _Constant(_Linear):
+    """Predicts one learned number for every input: a dead network."""
+
+    def forward(self, x):
+        return self.linear.bias.expand(len(x), 1)
+
+
+class _DeadFirst(_Linear):
+    """Dead in the first instance built, healthy afterwards (a seed that never converges)."""
+
+    built = 0
+
+    def __init__(self, input_length=110):
+        super().__init__(input_length)
+        type(self).built += 1
+        self.dead = type(self).built == 1
+
+    def forward(self, x):
+        return self.linear.bias.expand(len(x), 1) if self.dead else super().forward(x)
+
+
+class _InfAt(_Linear):
+    """Returns inf at the ``call``-th training forward pass."""
+
+    def __init__(self, input_length=110, call=0):
+        super().__init__(input_length)
+        self.call, self.calls = call, 0
+
+    def forward(self, x):
+        self.calls += self.training
+        out = super().forward(x)
+        return out * float("inf") if self.training and self.calls == self.call else out
+
+
+@pytest.fixture(scope="module")
+def gc_data():
+    """256 random 110-bp promoters whose expression is their GC content (learnable)."""
+    rng = np.random.default_rng(0)
+    gc = rng.uniform(0.1, 0.9, 256)
+    seqs = ["".join(rng.choice(list("ACGT"), 110, p=[(1 - g) / 2, g / 2, g / 2, (1 - g) / 2]))
+            for g in gc]
+    y = np.array([17 * (s.count("G") + s.count("C")) / 110 for s in seqs])
+    return PromoterEncoder().transform(seqs), y
+
+
+def _net(module, **params):
+    settings = {"max_epochs": 2, "batch_size": 16, "tta": 2, "verbose": 0,
+                "callbacks__convergence__check_steps": 16}
+    settings.update(params)
+    return DeepGXPRegressor(module, **settings)
+
+
+# -- convergence monitor ---------------------------------------------------------------
+
+
+def test_restart_seeds_are_derived_from_random_state():
+    seeds = [restart_seed(40, k) for k in range(4)]
+    assert seeds[0] == 40
+    assert len(set(seeds)) == 4
+    assert seeds == [restart_seed(40, k) for k in range(4)]
+    assert restart_seed(None, 2) is None
+
+
+def test_healthy_fit_does_not_restart(gc_data, tiny):
+    codes, y = gc_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0,
+                               callbacks__convergence__check_steps=30,
+                               **{**tiny, **SENSITIVE}).fit(codes, y)
+    check = net.history[1]["convergence_check"]
+    assert check["ok"] and check["step"] == 30
+    assert check["loss_last"] < check["loss_first"]
+    assert check["train_pearson"] > 0.5
+    assert net.restarts_ == []
+
+
+def test_constant_output_restarts_with_new_seeds_then_raises(gc_data):
+    codes, y = gc_data
+    net = _net(_Constant, callbacks__convergence__max_restarts=2)
+    with pytest.warns(ConvergenceWarning, match="Restarting with seed") as caught:
+        with pytest.raises(ConvergenceError, match=r"did not converge with seed \d+: .*the "
+                           r"training predictions are uncorrelated with y \(Pearson r 0.000"
+                           r".*after 2 restart\(s\)"):
+            net.fit(codes, y)
+    assert len([w for w in caught if w.category is ConvergenceWarning]) == 2
+    assert [r["seed"] for r in net.restarts_] == [40, restart_seed(40, 1)]
+    assert [r["next_seed"] for r in net.restarts_] == [restart_seed(40, 1), restart_seed(40, 2)]
+    assert all(r["step"] == 16 for r in net.restarts_)
+
+
+def test_stalled_start_recovers_after_a_restart(gc_data):
+    codes, y = gc_data
+    _DeadFirst.built = 0
+    with pytest.warns(ConvergenceWarning, match="did not converge with seed 40"):
+        net = _net(_DeadFirst).fit(codes, y)
+    assert len(net.restarts_) == 1
+    assert net.history[-1]["epoch"] == 2  # the restarted attempt trained fully
+    assert [row["convergence_check"]["ok"] for row in net.history
+            if "convergence_check" in row] == [True]
+    assert np.corrcoef(net.predict(codes), y)[0, 1] > 0.5
+
+
+def test_exhausted_restarts_can_warn_and_train_on(gc_data):
+    codes, y = gc_data
+    net = _net(_Constant, callbacks__convergence__max_restarts=0,
+               callbacks__convergence__on_failure="warn")
+    with pytest.warns(ConvergenceWarning, match=r"after 0 restart\(s\)"):
+        net.fit(codes, y)
+    assert len(net.history) == 2
+    assert net.restarts_ == []
+
+
+def test_huge_learning_rate_is_detected(gc_data, tiny):
+    codes, y = gc_data
+    net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0, lr=10.0,
+                           callbacks__convergence__check_steps=16,
+                           callbacks__convergence__max_restarts=0, **tiny)
+    with pytest.raises(ConvergenceError, match="did not converge with seed 40"):
+        net.fit(codes, y)
+
+
+def test_validation_pearson_near_zero_is_detected(gc_data):
+    codes, y = gc_data
+    # Validation targets that contradict the training ones.
+    valid = predefined_split(Dataset(codes[:64], (-y[:64, None]).astype(np.float32)))
+    net = _net(_Linear, train_split=valid, callbacks__convergence__max_restarts=0)
+    with pytest.raises(ConvergenceError, match=r"the validation Pearson r is -0\.\d+ < "
+                                               r"min_pearson=0.05"):
+        net.fit(codes, y)
+
+
+def test_fit_shorter_than_check_steps_is_not_checked(gc_data):
+    codes, y = gc_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        net = _net(_Constant, callbacks__convergence__check_steps=1000).fit(codes, y)
+    assert all("convergence_check" not in row for row in net.history)
+
+
+def test_monitor_can_be_disabled(gc_data):
+    codes, y = gc_data
+    net = DeepGXPRegressor(_Constant, max_epochs=20, batch_size=16, tta=2, verbose=0,
+                           callbacks__convergence=None).fit(codes, y)  # 320 steps
+    assert "convergence" not in dict(net.callbacks_)
+    assert net.restarts_ == []
+
+
+def test_invalid_on_failure_is_rejected(gc_data):
+    codes, y = gc_data
+    with pytest.raises(ValueError, match="on_failure must be 'raise' or 'warn'; got 'ignore'"):
+        _net(_Linear, callbacks__convergence__on_failure="ignore").fit(codes, y)
+
+
+# -- non-finite loss -----------------------------------------------------------------------
+
+
+def test_infinite_loss_names_epoch_and_batch(gc_data):
+    codes, y = gc_data
+    # 256 rows / 16 = 16 steps per epoch: training call 19 is epoch 2, batch 3.
+    net = _net(_InfAt, module__call=19)
+    with pytest.raises(FloatingPointError, match=r"Training loss is inf at epoch 2, batch 3; "
+                                                 r"training stopped. Lower lr \(now 0.0015\)"):
+        net.fit(codes, y)
+
+
+def test_exploding_learning_rate_stops_with_a_clear_error(gc_data, tiny):
+    codes, y = gc_data
+    net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0, lr=1e6, **tiny)
+    with pytest.raises(FloatingPointError, match=r"Training loss is (inf|nan) at epoch 1, "
+                                                 r"batch \d+; training stopped. Lower lr "
+                                                 r"\(now 1000000.0\)"):
+        net.fit(codes, y)
+
+
+# -- GPU out of memory ---------------------------------------------------------------------
+
+
+def _raise_oom(*args, **kwargs):
+    raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def test_out_of_memory_in_training_names_the_batch_size(gc_data, monkeypatch):
+    codes, y = gc_data
+    monkeypatch.setattr(_Linear, "forward", _raise_oom)
+    with pytest.raises(torch.cuda.OutOfMemoryError,
+                       match=r"(?s)CUDA ran out of memory with batch_size=16 \(x2 strands in "
+                             r"training, x2 views in prediction\)\. Lower batch_size.*Tried to "
+                             r"allocate 20.00 GiB"):
+        _net(_Linear).fit(codes, y)
+
+
+def test_out_of_memory_in_prediction_names_what_to_lower(gc_data, monkeypatch):
+    codes, y = gc_data
+    net = _net(_Linear, max_epochs=1).fit(codes, y)
+    monkeypatch.setattr(_Linear, "forward", _raise_oom)
+    with pytest.raises(torch.cuda.OutOfMemoryError,
+                       match=r"batch_size=16 .*iterator_valid__batch_size / tta for prediction"):
+        net.predict(codes)
