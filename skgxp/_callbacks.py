@@ -11,16 +11,15 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 from skorch.history import History
 
-from ._persistence import (
-    ModelFileError,
+from ._checkpoint import (
     fingerprint_mismatch,
-    plain_json,
     read_checkpoint,
     rng_state,
     set_rng_state,
     training_fingerprint,
     write_checkpoint,
 )
+from ._safejson import ModelFileError, plain_json
 
 
 def completed_steps(history):

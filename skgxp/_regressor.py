@@ -419,19 +419,21 @@ class DeepGXPRegressor(NeuralNetRegressor):
         y = check_target(y, len(X))
         self.target_scale_ = _scale_of(y)
         with self._on_resolved_device():
-            self.restarts_ = []
+            self.restarts_, restarted = [], False
             while True:  # one pass per attempt; ConvergenceMonitor may ask to restart
                 self._seed(attempt=len(self.restarts_))
-                fresh = self.restarts_ or not self.warm_start or not self.initialized_
+                fresh = restarted or not self.warm_start or not self.initialized_
                 if fresh:
                     self.initialize()
-                done = self._begin_attempt(X, y, resume=bool(fresh))
+                # Never resume on a restart: the checkpoint is the abandoned attempt's.
+                done = self._begin_attempt(X, y, resume=fresh and not restarted)
                 try:
                     super().partial_fit(X, y, epochs=max(self.max_epochs - done, 0),
                                         _routing_method="fit", **fit_params)
                 except RestartTraining as restart:
                     self.restarts_.append(
                         {k: v for k, v in restart.record.items() if k != "message"})
+                    restarted = True
                     continue
                 return self
 

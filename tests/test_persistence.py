@@ -187,12 +187,41 @@ def test_unsafe_callback_is_dropped_with_a_note(tiny, demo_codes, tmp_path):
     assert skgxp.load(tmp_path, device="cpu").callbacks is None
 
 
+def _zero_score(net, X, y):
+    return 0.0
+
+
+def test_callback_with_a_user_function_is_dropped(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    net = _net(tiny, callbacks=[EpochScoring(_zero_score, name="zero", on_train=True)])
+    net.fit(codes, y)
+    with pytest.warns(UserWarning, match="callback 'EpochScoring' .* was dropped"):
+        skgxp.save(net, tmp_path)
+    assert skgxp.load(tmp_path, device="cpu").callbacks is None
+
+
+def test_unpickling_torch_load_kwargs_are_not_saved(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    net = _net(tiny, torch_load_kwargs={"weights_only": False}).fit(codes, y)
+    with pytest.warns(UserWarning, match="torch_load_kwargs was dropped"):
+        skgxp.save(net, tmp_path)
+    assert skgxp.load(tmp_path, device="cpu").torch_load_kwargs is None
+
+
+def test_unpickling_torch_load_kwargs_are_refused_on_load(saved):
+    _rewrite(saved, lambda doc: _regressor_node(doc)["params"].update(
+        torch_load_kwargs={"__dict__": {"weights_only": False}}))
+    with pytest.raises(ModelFileError, match="sets torch_load_kwargs without weights_only=True"):
+        skgxp.load(saved)
+
+
 def test_module_instance_cannot_be_saved(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
     net = DeepGXPRegressor(DeepGXP(input_length=110, conv1_channels=4, lstm_hidden_size=4,
                                    conv2_channels=4, fc_size=4),
                            max_epochs=1, batch_size=64, verbose=0).fit(codes, y)
-    with pytest.raises(TypeError, match=r"module \(a DeepGXP instance\) cannot be saved safely"):
+    with pytest.raises(TypeError,
+                       match=r"module \(a DeepGXP instance\) cannot be saved safely"):
         skgxp.save(net, tmp_path)
 
 
@@ -208,6 +237,12 @@ def test_unfitted_regressor_is_refused(tiny, tmp_path):
 
 
 # -- damaged, tampered and foreign files ------------------------------------------------
+
+
+def test_unknown_device_is_not_reported_as_a_file_problem(saved):
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda'") as caught:
+        skgxp.load(saved, device="tpu")
+    assert not isinstance(caught.value, ModelFileError)
 
 
 def test_missing_directory_is_named(tmp_path):
@@ -240,7 +275,7 @@ def test_missing_weights_file_is_named(saved):
 def test_edited_model_json_fails_its_content_checksum(saved):
     path = saved / "model.json"
     text = path.read_text()
-    edited = re.sub(r'"target_scale_": ([0-9.]+)', r'"target_scale_": 1\1', text, count=1)
+    edited = re.sub(r'"target_scale_":\s*([0-9.]+)', r'"target_scale_":1\1', text, count=1)
     assert edited != text
     path.write_text(edited)
     with pytest.raises(ModelFileError, match=r"model\.json fails its content checksum"):

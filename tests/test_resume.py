@@ -11,11 +11,12 @@ import time
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
 from skgxp import DeepGXPRegressor, ModelFileError
-from skgxp.callbacks import TrainingCheckpoint
+from skgxp.callbacks import ConvergenceError, TrainingCheckpoint
 
 EPOCHS = 4
 
@@ -137,6 +138,36 @@ def test_damaged_checkpoint_is_reported(tiny, demo_codes, tmp_path):
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ModelFileError, match="is not a readable training checkpoint"):
         _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+
+
+class _Constant(torch.nn.Module):
+    """A dead network (constant output); refuses to be rebuilt endlessly."""
+
+    built = 0
+
+    def __init__(self, input_length=110):
+        super().__init__()
+        type(self).built += 1
+        if type(self).built > 5:
+            raise RuntimeError("rebuilt more than 5 times: restarts loop")
+        self.bias = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return self.bias.expand(len(x), 1)
+
+
+def test_restart_does_not_resume_the_abandoned_attempt(demo_codes, tmp_path):
+    codes, y = demo_codes
+    _Constant.built = 0
+    # 200 rows / 32 = 6 steps per epoch: epoch 1 is checkpointed before the check.
+    net = DeepGXPRegressor(_Constant, max_epochs=3, batch_size=32, tta=2, verbose=0,
+                           callbacks=[TrainingCheckpoint(tmp_path)],
+                           callbacks__convergence__check_steps=9,
+                           callbacks__convergence__max_restarts=1)
+    with pytest.warns(ConvergenceWarning), pytest.raises(ConvergenceError):
+        net.fit(codes, y)
+    assert _Constant.built == 2
+    assert len(net.restarts_) == 1
 
 
 _SCRIPT = textwrap.dedent("""

@@ -70,7 +70,7 @@ def read_challenge_file(path, *, sequence_column="sequence", target_column="expr
     >>> path = os.path.join(tempfile.mkdtemp(), "train.txt")
     >>> _ = open(path, "w").write("ACGT\\t11.5\\nTTGA\\t3\\n")
     >>> X, y = read_challenge_file(path)
-    >>> list(X), list(y)
+    >>> X.tolist(), y.tolist()
     (['ACGT', 'TTGA'], [11.5, 3.0])
     """
     path = os.fspath(path)

@@ -1,0 +1,121 @@
+"""bf16 autocast and torch.compile on the CPU: speed and accuracy against fp32.
+
+Run: python benchmarks/bench_cpu_precision.py [--configs fp32 bf16 compile]
+
+Speed: the full-size model trained on ``--batches`` batches of
+``--batch-size`` for ``1 + --repeats`` epochs; samples/s is the median over
+the epochs after the first (which pays for compilation), from skorch's
+per-epoch timer; prediction is timed on its second call with 10 views.
+Accuracy: a small model trained on the bundled demo set (same seed, same
+split) for each setting, scored by the Pearson correlation of its 10-view
+predictions on the held-out 20%; fp32 with a second seed shows the size of
+seed-to-seed noise. A setting is worth adopting as the CPU default only if it
+is at least 1.2x faster with the same accuracy.
+"""
+
+import argparse
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import torch
+from _common import machine, random_sequences, random_targets
+
+from skgxp import DeepGXPRegressor, PromoterEncoder
+from skgxp.datasets import load_dream_demo
+from skgxp.metrics import pearson_r
+
+SETTINGS = {
+    "fp32": dict(precision="fp32"),
+    "bf16": dict(precision="bf16"),
+    "compile": dict(precision="fp32", compile=True),
+    "compile+bf16": dict(precision="bf16", compile=True),
+}
+SMALL = dict(module__conv1_channels=32, module__lstm_hidden_size=32,
+             module__conv2_channels=16, module__fc_size=16)
+
+
+def cpu_bf16_flags():
+    try:
+        flags = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.lower()
+    except OSError:
+        return "lscpu not available"
+    found = sorted({f for f in flags.split() if "bf16" in f or f.startswith("amx")})
+    return ", ".join(found) or "none"
+
+
+def speed(setting, codes, y, batch, repeats):
+    net = DeepGXPRegressor(max_epochs=1 + repeats, batch_size=batch, device="cpu",
+                           verbose=0, **SETTINGS[setting])
+    net.fit(codes, y)
+    fit_s = statistics.median(net.history[1:, "dur"])
+    net.predict(codes)  # the first call compiles the evaluation graph
+    start = time.perf_counter()
+    net.predict(codes)
+    return len(codes) / fit_s, len(codes) / (time.perf_counter() - start)
+
+
+def accuracy(setting, seed, split, epochs):
+    X_train, y_train, X_valid, y_valid = split
+    net = DeepGXPRegressor(max_epochs=epochs, batch_size=128, device="cpu", verbose=0,
+                           random_state=seed, **SMALL, **SETTINGS[setting])
+    start = time.perf_counter()
+    net.fit(X_train, y_train)
+    return pearson_r(y_valid, net.predict(X_valid)), time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["fp32", "bf16", "compile"],
+                        choices=list(SETTINGS))
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batches", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4, help="epochs of the accuracy runs")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 keeps a shared machine's timings steady)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"machine: {machine()}")
+    print(f"CPU bf16 flags (lscpu): {cpu_bf16_flags()}; torch CPU capability: "
+          f"{torch.backends.cpu.get_cpu_capability()}")
+
+    n = args.batch_size * args.batches
+    codes = PromoterEncoder().fit_transform(random_sequences(n, 100, 120, seed=0))
+    y = random_targets(n)
+    X, y_demo = load_dream_demo(return_X_y=True)
+    order = np.random.default_rng(0).permutation(len(X))
+    cut = int(0.8 * len(X))
+    demo_codes = PromoterEncoder().fit_transform(X)
+    split = (demo_codes[order[:cut]], y_demo[order[:cut]],
+             demo_codes[order[cut:]], y_demo[order[cut:]])
+
+    results = {}
+    for setting in args.configs:
+        fit_rate, pred_rate = speed(setting, codes, y, args.batch_size, args.repeats)
+        r, seconds = accuracy(setting, 40, split, args.epochs)
+        results[setting] = (fit_rate, pred_rate, r)
+        print(f"{setting:>12}: fit {fit_rate:6.2f} samples/s, predict (10 views) "
+              f"{pred_rate:6.2f} samples/s (full size); small model on the demo set: "
+              f"validation Pearson {r:.4f} ({seconds:.0f} s)")
+    noise, _ = accuracy("fp32", 41, split, args.epochs)
+    base_fit, base_pred, base_r = results["fp32"]
+    print(f"        fp32: validation Pearson with seed 41 instead of 40: {noise:.4f} "
+          f"(seed-to-seed difference {abs(noise - base_r):.4f})")
+    parts = []
+    for setting, (fit_rate, pred_rate, r) in results.items():
+        if setting == "fp32":
+            continue
+        same = abs(r - base_r) <= max(abs(noise - base_r), 0.01)
+        adopt = fit_rate / base_fit >= 1.2 and pred_rate / base_pred >= 1.2 and same
+        parts.append(
+            f"{setting} fit {fit_rate / base_fit:.2f}x, predict {pred_rate / base_pred:.2f}x, "
+            f"Pearson {r:.3f} vs {base_r:.3f} ({'same' if same else 'different'}"
+            f" within noise) -> {'adopt' if adopt else 'do not adopt'}"
+        )
+    print("SUMMARY cpu precision: " + "; ".join(parts))
+
+
+if __name__ == "__main__":
+    main()
