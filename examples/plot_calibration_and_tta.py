@@ -21,8 +21,8 @@ from skgxp.datasets import load_dream_demo
 
 X, y = load_dream_demo(return_X_y=True)
 X_train, y_train = X[:2000], y[:2000]
-small = dict(module__conv1_channels=32, module__lstm_hidden_size=32,
-             module__conv2_channels=16, module__fc_size=32)
+small = dict(module__conv1_channels=16, module__lstm_hidden_size=16,
+             module__conv2_channels=8, module__fc_size=16)
 model = make_pipeline(
     PromoterEncoder(),
     DeepGXPRegressor(max_epochs=5, batch_size=64, lr=3e-3, verbose=0, **small),

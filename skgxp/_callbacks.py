@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 from skorch.history import History
 
+from ._batching import _arrays_of
 from ._checkpoint import (
     fingerprint_mismatch,
     read_checkpoint,
@@ -89,6 +90,24 @@ def restart_seed(random_state, attempt):
 
     Restarts draw their seeds deterministically from ``random_state`` with
     :class:`numpy.random.SeedSequence`, so a rerun restarts the same way.
+
+    Parameters
+    ----------
+    random_state : int or None
+        The regressor's ``random_state``; None gives None (no seeding).
+    attempt : int
+        0 for the first attempt, k for the k-th restart.
+
+    Returns
+    -------
+    seed : int or None
+        The seed of that attempt.
+
+    Examples
+    --------
+    >>> from skgxp.callbacks import restart_seed
+    >>> restart_seed(40, 0), restart_seed(40, 1) == restart_seed(40, 1)
+    (40, True)
     """
     if random_state is None or attempt == 0:
         return random_state
@@ -165,6 +184,21 @@ class ConvergenceMonitor(Callback):
         Validation rows predicted at the check (0 skips the validation check).
     on_failure : {"raise", "warn"}, default="raise"
         What to do when the last allowed attempt is stalled too.
+
+    See Also
+    --------
+    restart_seed : The seed of each restart.
+
+    Examples
+    --------
+    It is one of DeepGXPRegressor's default callbacks, named ``"convergence"``:
+
+    >>> from skgxp import DeepGXPRegressor
+    >>> net = DeepGXPRegressor(callbacks__convergence__check_steps=500,
+    ...                        callbacks__convergence__max_restarts=5)
+    >>> monitor = dict(net.initialize().callbacks_)["convergence"]
+    >>> monitor.check_steps, monitor.max_restarts
+    (500, 5)
     """
 
     def __init__(self, check_steps=300, window=None, min_pearson=0.05, max_restarts=3,
@@ -181,6 +215,10 @@ class ConvergenceMonitor(Callback):
             raise ValueError(
                 f"on_failure must be 'raise' or 'warn'; got {self.on_failure!r}."
             )
+        for name, low in (("check_steps", 1), ("max_restarts", 0), ("valid_rows", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
         self.restartable_ = False  # set by DeepGXPRegressor.fit for each attempt
         self.step_ = 0
         self.dataset_valid_ = None
@@ -192,6 +230,9 @@ class ConvergenceMonitor(Callback):
     def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
         self.step_ = completed_steps(net.history)
         self.dataset_valid_ = dataset_valid
+
+    def on_epoch_end(self, net, **kwargs):
+        self.dataset_valid_ = None  # not kept (nor pickled) with the fitted net
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
         if not training:
@@ -234,15 +275,13 @@ class ConvergenceMonitor(Callback):
             self._fail(net, reasons)
 
     def _valid_pearson(self, net):
-        from ._batching import _arrays_of
-
         arrays = _arrays_of(self.dataset_valid_) if self.dataset_valid_ is not None else None
         if not self.valid_rows or arrays is None or arrays[1] is None:
             return None
         X, y, rows = arrays
-        take = (rows if rows is not None else np.arange(len(X)))[: self.valid_rows]
-        pred = net.forward(X[np.sort(take)])
-        return _pearson([_moments(pred, torch.from_numpy(y[np.sort(take)]))])
+        take = np.sort((rows if rows is not None else np.arange(len(X)))[: self.valid_rows])
+        pred = net.forward(X[take])
+        return _pearson([_moments(pred, torch.from_numpy(y[take]))])
 
     def _fail(self, net, reasons):
         restarts = getattr(net, "restarts_", [])
@@ -286,7 +325,8 @@ class TrainingCheckpoint(Callback):
     epochs. Place this callback after scoring callbacks so their scores are in
     the saved history, and use one directory per fit (not shared by
     cross-validation folds or parallel jobs). ``partial_fit`` writes
-    checkpoints but does not resume from them.
+    checkpoints but does not resume from them. Other callbacks' own state
+    (e.g. ``EarlyStopping``'s patience counter) is not saved.
 
     Parameters
     ----------

@@ -78,8 +78,7 @@ def _regressor_params(reg, notes):
                     "for trusted files."
                 ) from None
             notes.append(f"parameter {key} ({type(value).__name__}) was dropped (reset to "
-                         "its default): "
-                         "it cannot be stored without pickle.")
+                         "its default): it cannot be stored without pickle.")
     return out
 
 
@@ -306,10 +305,12 @@ def _build(node, prefix, tensors, device, where):
         return cls(**_params(node, where)).fit()
     if path == "skgxp.QuantileCalibrator":
         from sklearn.base import clone
+        from sklearn.frozen import FrozenEstimator
 
         inner = _build(node["regressor_"], f"{prefix}regressor_.", tensors, device, where)
-        frozen = type(inner).__name__ == "FrozenEstimator"
-        est = cls(inner if frozen else clone(inner), **_params(node, where))
+        # The unfitted `regressor` parameter: a frozen model is its own clone.
+        regressor = inner if isinstance(inner, FrozenEstimator) else clone(inner)
+        est = cls(regressor, **_params(node, where))
         est.regressor_ = inner
         for key, value in node["fitted"].items():
             setattr(est, key, float(decode(value, where)))
@@ -336,8 +337,11 @@ def _build_regressor(cls, node, prefix, tensors, device, where):
             raise ModelFileError(f"{where}: unknown learned attribute {key!r}.")
         setattr(est, key, decode(value, where))
     est.restarts_ = list(node.get("restarts_", []))
-    with est._on_resolved_device():
-        est.initialize()
+    try:
+        with est._on_resolved_device():
+            est.initialize()
+    except (ValueError, TypeError) as exc:  # e.g. a parameter the module does not take
+        raise ModelFileError(f"{where}: cannot build DeepGXPRegressor: {exc}") from None
     own = {k[len(prefix) + len("module_."):]: _take(tensors, k, WEIGHTS_FILE)
            for k in list(tensors) if k.startswith(prefix + "module_.")}
     try:

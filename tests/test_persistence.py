@@ -344,6 +344,12 @@ def test_weights_of_another_model_are_refused(saved, tiny, demo, tmp_path):
         skgxp.load(saved)
 
 
+def test_unknown_parameter_is_reported(saved):
+    _rewrite(saved, lambda doc: _regressor_node(doc)["params"].update(module__colour=1))
+    with pytest.raises(ModelFileError, match="cannot build DeepGXPRegressor"):
+        skgxp.load(saved)
+
+
 def test_invalid_parameter_values_are_reported(saved):
     _rewrite(saved, lambda doc: _regressor_node(doc)["params"].update(tta=7))
     with pytest.raises(ModelFileError, match="invalid DeepGXPRegressor parameters: tta must"):
