@@ -166,7 +166,10 @@ class ConvergenceMonitor(Callback):
     help, ``on_failure="raise"`` raises :class:`ConvergenceError` and
     ``"warn"`` warns and lets the last attempt train on.
 
-    Fits shorter than ``check_steps`` steps are not checked. The check reads
+    Divergence is caught sooner: during the first ``check_steps`` steps, a
+    training loss above ``max_loss_ratio`` times the first step's loss fails
+    the attempt at once, even in fits shorter than ``check_steps``. Otherwise
+    fits shorter than ``check_steps`` steps are not checked. The check reads
     the batch history, so a fit resumed from a checkpoint decides the same way.
     Disable it with ``callbacks__convergence=None``.
 
@@ -182,6 +185,9 @@ class ConvergenceMonitor(Callback):
         Restarts with new seeds before giving up.
     valid_rows : int, default=512
         Validation rows predicted at the check (0 skips the validation check).
+    max_loss_ratio : float or None, default=100.0
+        A training loss this many times the first step's marks divergence;
+        None turns this rule off.
     on_failure : {"raise", "warn"}, default="raise"
         What to do when the last allowed attempt is stalled too.
 
@@ -202,12 +208,13 @@ class ConvergenceMonitor(Callback):
     """
 
     def __init__(self, check_steps=300, window=None, min_pearson=0.05, max_restarts=3,
-                 valid_rows=512, on_failure="raise"):
+                 valid_rows=512, max_loss_ratio=100.0, on_failure="raise"):
         self.check_steps = check_steps
         self.window = window
         self.min_pearson = min_pearson
         self.max_restarts = max_restarts
         self.valid_rows = valid_rows
+        self.max_loss_ratio = max_loss_ratio
         self.on_failure = on_failure
 
     def initialize(self):
@@ -241,8 +248,19 @@ class ConvergenceMonitor(Callback):
         if self.check_steps - self._window() < self.step_ <= self.check_steps:
             # Sums, not a per-batch r: pooled over the window, and resumable.
             net.history.record_batch("train_moments", _moments(y_pred, batch[1]))
+        if self.max_loss_ratio is not None and self.step_ <= self.check_steps:
+            self._check_divergence(net)
         if self.step_ == self.check_steps:
             self._check(net)
+
+    def _check_divergence(self, net):
+        first = net.history[0]["batches"][0]["train_loss"]  # this attempt's first step
+        loss = net.history[-1]["batches"][-1]["train_loss"]
+        if loss > self.max_loss_ratio * first:
+            self._fail(net, [
+                f"the training loss diverged ({loss:.4g} at step {self.step_}, more than "
+                f"max_loss_ratio={self.max_loss_ratio} times the first step's {first:.4g})"
+            ])
 
     def _check(self, net):
         rows = [b for row in net.history for b in row["batches"] if "train_loss" in b]
@@ -380,8 +398,7 @@ class TrainingCheckpoint(Callback):
         if not self.resume or not self.path.exists():
             return 0
         state = read_checkpoint(self.path)
-        saved = json.loads(state["fingerprint"])
-        diff = fingerprint_mismatch(saved, self.fingerprint_)
+        diff = fingerprint_mismatch(state["fingerprint"], self.fingerprint_)
         if diff:
             raise ValueError(
                 f"{self.path} was written by a fit with other data or parameters "
@@ -393,9 +410,9 @@ class TrainingCheckpoint(Callback):
             net.optimizer_.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as exc:
             raise ModelFileError(f"{self.path} does not fit this network: {exc}") from None
-        net.history_ = History(json.loads(state["history"]))
+        net.history_ = History(state["history"])
         net.target_scale_ = state["target_scale"]
-        net.restarts_ = json.loads(state["restarts"])
+        net.restarts_ = state["restarts"]
         self.pending_rng_ = state["rng"]
         if net.verbose:
             print(f"Resuming from {self.path}: {state['epochs']} of {net.max_epochs} "

@@ -5,6 +5,7 @@ Checkpoints are written with ``torch.save`` and read only with
 """
 
 import io
+import json
 import random
 
 import numpy as np
@@ -14,6 +15,8 @@ from ._safejson import ModelFileError, Unrepresentable, atomic_write, encode, sh
 
 CHECKPOINT_FORMAT = "skgxp-training-checkpoint"
 CHECKPOINT_VERSION = 1
+_FIELDS = ("epochs", "module", "optimizer", "history", "rng", "target_scale", "restarts",
+           "fingerprint")
 
 
 def rng_state():
@@ -48,7 +51,10 @@ def write_checkpoint(path, state):
 
 
 def read_checkpoint(path):
-    """Read a training checkpoint with ``torch.load(weights_only=True)`` on the CPU."""
+    """Read a training checkpoint with ``torch.load(weights_only=True)`` on the CPU.
+
+    The JSON fields (fingerprint, history, restarts) come back parsed.
+    """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -62,6 +68,14 @@ def read_checkpoint(path):
             f"{path} has checkpoint version {state.get('format_version')!r}; this skgxp "
             f"reads version {CHECKPOINT_VERSION}."
         )
+    missing = sorted(set(_FIELDS) - set(state))
+    try:
+        if missing:
+            raise KeyError(", ".join(missing))
+        for key in ("fingerprint", "history", "restarts"):  # stored as JSON text
+            state[key] = json.loads(state[key])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path} is a damaged training checkpoint ({exc!r}).") from None
     return state
 
 

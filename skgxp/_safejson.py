@@ -223,11 +223,18 @@ def _reject_constant(name):
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):  # e.g. 1e999
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
 def read_json(path, what):
     """Parse a JSON file strictly, raising ModelFileError naming it."""
     try:
         text = Path(path).read_bytes().decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except FileNotFoundError:
         raise ModelFileError(f"{path} not found: not {what}.") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

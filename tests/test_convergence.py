@@ -149,6 +149,17 @@ def test_huge_learning_rate_is_detected(gc_data, tiny):
         net.fit(codes, y)
 
 
+def test_diverging_loss_is_detected_before_check_steps(gc_data, tiny):
+    codes, y = gc_data
+    net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0, lr=10.0,
+                           callbacks__convergence__max_restarts=1, **tiny)  # 32 steps < 300
+    with pytest.warns(ConvergenceWarning, match="the training loss diverged"):
+        with pytest.raises(ConvergenceError, match=r"the training loss diverged \(.* at step "
+                                                   r"\d+, more than max_loss_ratio=100.0 times"):
+            net.fit(codes, y)
+    assert len(net.restarts_) == 1 and net.restarts_[0]["step"] < 32
+
+
 def test_validation_pearson_near_zero_is_detected(gc_data):
     codes, y = gc_data
     # Validation targets that contradict the training ones.
@@ -195,7 +206,9 @@ def test_infinite_loss_names_epoch_and_batch(gc_data):
 
 def test_exploding_learning_rate_stops_with_a_clear_error(gc_data, tiny):
     codes, y = gc_data
-    net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0, lr=1e6, **tiny)
+    # Without the monitor, which would restart on the first huge finite loss.
+    net = DeepGXPRegressor(max_epochs=2, batch_size=16, tta=2, verbose=0, lr=1e6,
+                           callbacks__convergence=None, **tiny)
     with pytest.raises(FloatingPointError, match=r"Training loss is (inf|nan) at epoch 1, "
                                                  r"batch \d+; training stopped. Lower lr "
                                                  r"\(now 1000000.0\)"):

@@ -289,6 +289,15 @@ def test_truncated_model_json_is_reported(saved):
         skgxp.load(saved)
 
 
+def test_model_json_with_an_out_of_range_number_is_reported(saved):
+    path = saved / "model.json"
+    path.write_text(re.sub(r'"target_scale_":\s*[0-9.]+', '"target_scale_":1e999',
+                           path.read_text(), count=1))
+    with pytest.raises(ModelFileError, match=r"model\.json is not valid JSON .*number 1e999 "
+                                             "is out of range"):
+        skgxp.load(saved)
+
+
 def test_model_json_with_invalid_utf8_is_reported(saved):
     path = saved / "model.json"
     data = bytearray(path.read_bytes())

@@ -140,6 +140,18 @@ def test_damaged_checkpoint_is_reported(tiny, demo_codes, tmp_path):
         _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
 
 
+def test_checkpoint_with_missing_fields_is_reported(tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    path = tmp_path / "training_checkpoint.pt"
+    _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+    state = torch.load(path, weights_only=True)
+    del state["rng"]
+    torch.save(state, path)
+    with pytest.raises(ModelFileError,
+                       match=r"is a damaged training checkpoint \(KeyError\('rng'"):
+        _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+
+
 class _Constant(torch.nn.Module):
     """A dead network (constant output); refuses to be rebuilt endlessly."""
 
