@@ -23,14 +23,17 @@ DREAM_WEIGHTS = {
 PAIRED_SUBSETS = ("SNVs", "motif_perturbation", "motif_tiling")
 
 
-def _paired_arrays(y_true, y_pred):
+def _correlation(statistic, y_true, y_pred):
+    """``statistic`` of two raveled arrays; NaN when either side is constant."""
     y_true = np.asarray(y_true, dtype=np.float64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true has {y_true.size} values but y_pred has {y_pred.size}."
         )
-    return y_true, y_pred
+    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
+        return float("nan")
+    return float(statistic(y_true, y_pred)[0])
 
 
 def pearson_r(y_true, y_pred):
@@ -52,10 +55,7 @@ def pearson_r(y_true, y_pred):
     >>> round(pearson_r([1, 2, 3], [1, 2, 4]), 3)
     0.982
     """
-    y_true, y_pred = _paired_arrays(y_true, y_pred)
-    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
-        return float("nan")
-    return float(stats.pearsonr(y_true, y_pred)[0])
+    return _correlation(stats.pearsonr, y_true, y_pred)
 
 
 def spearman_r(y_true, y_pred):
@@ -77,10 +77,7 @@ def spearman_r(y_true, y_pred):
     >>> spearman_r([1, 2, 3], [1, 2, 4])
     1.0
     """
-    y_true, y_pred = _paired_arrays(y_true, y_pred)
-    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
-        return float("nan")
-    return float(stats.spearmanr(y_true, y_pred)[0])
+    return _correlation(stats.spearmanr, y_true, y_pred)
 
 
 #: Scorer for ``cross_validate`` / ``GridSearchCV`` / skorch ``EpochScoring``.

@@ -86,11 +86,12 @@ def test_one_training_step_equals_a_plain_step(tiny, bhi, long_seqs):
 
 def test_batches_carry_uint8_codes_and_the_module_gets_one_hot(tiny, demo_codes):
     codes, y = demo_codes
-    batch_X, _ = next(iter(ArrayBatchIterator(Dataset(codes, y.reshape(-1, 1)), 64)))
+    dataset = Dataset(codes, y.astype(np.float32).reshape(-1, 1))
+    batch_X, _ = next(iter(ArrayBatchIterator(dataset, 64)))
     assert batch_X.dtype == torch.uint8 and batch_X.shape == (64, codes.shape[1])
     seen = []
-    net = DeepGXPRegressor(max_epochs=1, batch_size=64, verbose=0, **tiny)
-    net.initialize()
+    net = DeepGXPRegressor(max_epochs=1, batch_size=64, verbose=0, warm_start=True, **tiny)
+    net.initialize()  # warm_start: fit keeps this module and its hook
     net.module_.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
     net.fit(codes, y)
     assert seen and all(x.dtype == torch.float32 and x.shape[1:] == (4, 110) for x in seen)
@@ -98,29 +99,30 @@ def test_batches_carry_uint8_codes_and_the_module_gets_one_hot(tiny, demo_codes)
     assert set(seen[0].sum(1).unique().tolist()) <= {0.0, 1.0}
 
 
-def _python_calls(fn):
-    """Number of Python and builtin function calls made while running ``fn``."""
+def _python_events(fn):
+    """Python calls, lines and returns executed while running ``fn`` (warmed up)."""
+    fn()  # first calls import lazily and fill caches
     count = 0
 
-    def profiler(frame, event, arg):
+    def tracer(frame, event, arg):
         nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
+        count += 1
+        return tracer
 
-    sys.setprofile(profiler)
+    sys.settrace(tracer)
     try:
         fn()
     finally:
-        sys.setprofile(None)
+        sys.settrace(None)
     return count
 
 
 @pytest.mark.parametrize("stage", ["encode", "fit", "predict"])
-def test_python_calls_do_not_grow_with_the_number_of_sequences(tiny, stage):
+def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage):
     rng = np.random.default_rng(0)
     seqs = np.array(["".join(rng.choice(list("ACGT"), 110)) for _ in range(256)], object)
     counts = []
-    for reps in (1, 8):  # 256 and 2,048 sequences, the same number of batches
+    for reps in (1, 8):  # 256 and 2,048 sequences in the same number of batches
         X = np.tile(seqs, reps)
         y = rng.normal(11, 2, len(X))
         codes = PromoterEncoder().fit_transform(X)
@@ -132,7 +134,7 @@ def test_python_calls_do_not_grow_with_the_number_of_sequences(tiny, stage):
             "fit": lambda: net.fit(codes, y),
             "predict": lambda: net.predict(codes),
         }[stage]
-        counts.append(_python_calls(run))
+        counts.append(_python_events(run))
     small, large = counts
-    # 1,792 more sequences may not add even one call each.
-    assert large - small < 100, counts
+    # A loop over the 1,792 extra sequences would add at least one line each.
+    assert abs(large - small) < 200, counts
