@@ -15,10 +15,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import torch  # noqa: E402
+
 import skgxp  # noqa: E402
 from skgxp.cli import build_parser  # noqa: E402
 
 HERE = Path(__file__).parent
+
+# The gallery trains tiny networks: on 2 shared cores, two torch threads spin
+# on each other and ran the examples 5-20x slower than one thread did.
+torch.set_num_threads(1)
 
 project = "skgxp"
 author = "skgxp developers"
@@ -40,7 +46,6 @@ templates_path = ["_templates"]
 
 # API pages: one per object, generated from the docstrings.
 autosummary_generate = True
-autodoc_default_options = {"members": False}
 # skorch's docstrings are not numpydoc; show only what skgxp documents itself.
 autodoc_inherit_docstrings = False
 numpydoc_show_class_members = False

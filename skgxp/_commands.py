@@ -203,9 +203,6 @@ def _prepare_out_dir(out, overwrite):
             "new or empty directory."
         )
     if overwrite:
-        shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
-        for name in (SETTINGS_FILE, PROVENANCE_FILE, *_MODEL_FILES):
-            (out / name).unlink(missing_ok=True)
         return False
     if entries & {PROVENANCE_FILE, *_MODEL_FILES}:
         raise CommandError(
@@ -213,6 +210,15 @@ def _prepare_out_dir(out, overwrite):
             "again, or choose another directory."
         )
     return SETTINGS_FILE in entries
+
+
+def _clear_out_dir(out):
+    """Remove what skgxp fit wrote in ``out`` (and nothing else)."""
+    from ._provenance import PROVENANCE_FILE, TARGET_STATS_FILE
+
+    shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+    for name in (SETTINGS_FILE, PROVENANCE_FILE, TARGET_STATS_FILE, *_MODEL_FILES):
+        (out / name).unlink(missing_ok=True)
 
 
 def _check_resumable(out, settings):
@@ -271,6 +277,8 @@ def fit(args):
         callbacks=scoring + progress
         + [("checkpoint", TrainingCheckpoint(out / CHECKPOINT_DIR))],
     )
+    if args.overwrite:  # only now that the input is known to be good
+        _clear_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / SETTINGS_FILE, settings)
     print(f"skgxp fit: {len(codes):,} sequences from {args.train}; "

@@ -235,9 +235,10 @@ class DeepGXPRegressor(NeuralNetRegressor):
         finally:
             self.__dict__["device"] = requested
 
-    def _autocast(self):
+    def _autocast(self, training=False):
         device_type = torch.device(self.device).type
-        bf16 = self.precision == "bf16" or (self.precision == "auto" and device_type == "cuda")
+        auto = device_type == "cuda" or (training and device_type == "cpu" and _cpu_bf16())
+        bf16 = self.precision == "bf16" or (self.precision == "auto" and auto)
         return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16)
 
     def _seed(self, attempt=0):
@@ -358,7 +359,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
         Xi, yi = unpack_data(batch)
         x = self._training_input(Xi)
         with _explain_oom(self):
-            with self._autocast():
+            with self._autocast(training=True):
                 out = self.module_(x, **fit_params)
             forward, reverse = out.float().chunk(2)
             loss = self.get_loss((forward, reverse), yi, X=Xi, training=True)
@@ -535,6 +536,12 @@ class DeepGXPRegressor(NeuralNetRegressor):
         tags.input_tags.allow_nan = False
         tags.regressor_tags.poor_score = True
         return tags
+
+
+def _cpu_bf16():
+    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 def _scale_of(y):

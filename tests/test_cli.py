@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -206,6 +207,25 @@ def test_fit_refuses_a_directory_holding_a_model(train_file, model_dir, capsys):
     status, _, err = run_cli(capsys, "fit", train_file, "--out", str(model_dir), *FIT)
     assert status == 2
     assert "already holds a trained model; pass --overwrite" in err
+
+
+def test_fit_overwrite_keeps_the_model_when_the_input_is_bad(model_dir, tmp_path, capsys):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    status, _, _ = run_cli(capsys, "fit", str(tmp_path / "nope.txt"), "--out", str(copy),
+                           "--overwrite")
+    assert status == 2
+    assert sorted(p.name for p in copy.iterdir()) == sorted(
+        p.name for p in model_dir.iterdir())
+
+
+def test_fit_overwrite_trains_again(train_file, model_dir, tmp_path, capsys):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    status, _, _ = run_cli(capsys, "fit", train_file, "--out", str(copy), *FIT[2:],
+                           "--epochs", "1", "--overwrite")
+    assert status == 0
+    assert json.loads((copy / "provenance.json").read_text())["training"]["epochs"] == 1
 
 
 def test_fit_refuses_a_foreign_nonempty_directory(train_file, tmp_path, capsys):

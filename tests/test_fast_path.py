@@ -136,5 +136,6 @@ def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage):
         }[stage]
         counts.append(_python_events(run))
     small, large = counts
-    # A loop over the 1,792 extra sequences would add at least one line each.
-    assert abs(large - small) < 200, counts
+    # A loop over the 1,792 extra sequences would add at least one line each;
+    # one-time work (caches of abc, linecache) only ever makes `small` larger.
+    assert large - small < 1792 // 2, counts
