@@ -6,7 +6,10 @@ Training: ``DeepGXPRegressor(max_epochs=1).fit(codes, y)`` against the plain
 loop of ``benchmarks/_plain.py`` (same ``skgxp.DeepGXP`` at full size, same
 batch, both strands with the mean of their Huber losses, AdamW, cosine per
 batch), fed one-hot tensors built beforehand the plain way. Both timings
-include building the network and the optimizer. Prediction: ``predict`` with
+include building the network and the optimizer. The comparison runs ours in
+float32 like the plain loop (``precision="fp32"``); ours with the default
+``precision="auto"`` (bf16 autocast for training on CPUs with native bf16)
+is timed alongside for information. Prediction: ``predict`` with
 the default 10 views against the plain loop over the same 10 views (built
 beforehand). Runs are interleaved, reference first; the figures are medians.
 Targets: ratio >= 0.95 for both. Also checks that the two prediction paths
@@ -22,6 +25,7 @@ import _plain
 
 from skgxp import DeepGXP, DeepGXPRegressor, PromoterEncoder
 from skgxp._constructs import TTA_SHIFTS
+from skgxp._regressor import _cpu_bf16
 
 
 def interleaved(reference, ours, repeats, warmup=1):
@@ -59,9 +63,9 @@ def main():
     scale = float(np.std(y))
     onehot = _plain.onehot_batch([_plain.pad(s) for s in seqs])
 
-    def ours_fit():
+    def ours_fit(precision="fp32"):
         return DeepGXPRegressor(max_epochs=1, batch_size=batch, device="cpu", verbose=0,
-                                random_state=args.seed).fit(codes, y)
+                                precision=precision, random_state=args.seed).fit(codes, y)
 
     def plain_fit():
         torch.manual_seed(args.seed)
@@ -69,6 +73,7 @@ def main():
                             total_steps=args.batches)
 
     fit = interleaved(plain_fit, ours_fit, args.repeats)
+    auto_s, auto_runs = interleaved(lambda: None, lambda: ours_fit("auto"), args.repeats)["ours"]
 
     reg = ours_fit()
     rows = args.predict_rows
@@ -91,8 +96,12 @@ def main():
             rates[what, name] = count / median
             print(f"{what:>7} {name:>9}: {count / median:7.2f} samples/s "
                   f"(median of {[round(t, 2) for t in runs]} s for {count} rows)")
+    print(f"    fit ours, precision='auto': {n / auto_s:7.2f} samples/s "
+          f"(median of {[round(t, 2) for t in auto_runs]} s; bf16 training where the CPU "
+          f"has native bf16: {_cpu_bf16()})")
     fit_ratio = rates["fit", "ours"] / rates["fit", "reference"]
     pred_ratio = rates["predict", "ours"] / rates["predict", "reference"]
+    # Predictions are float32 on the CPU under every precision setting.
     print(f"predictions, same weights, 10 views: max |ours - plain| = {max_diff:.2e} "
           f"({'equal to float tolerance' if agree else 'DIFFERENT'}; spread of the "
           f"predictions: sd {np.std(ours_pred):.3g})")
@@ -101,7 +110,9 @@ def main():
         f"SUMMARY cpu training: fit {rates['fit', 'ours']:.1f} vs plain loop "
         f"{rates['fit', 'reference']:.1f} samples/s = {fit_ratio:.3f}x; predict (10 views) "
         f"{rates['predict', 'ours']:.1f} vs {rates['predict', 'reference']:.1f} samples/s = "
-        f"{pred_ratio:.3f}x (target >= 0.95: {'met' if met else 'NOT met'}); "
+        f"{pred_ratio:.3f}x (target >= 0.95: {'met' if met else 'NOT met'}); default "
+        f"precision='auto' fit {n / auto_s:.1f} samples/s = "
+        f"{n / auto_s / rates['fit', 'reference']:.2f}x the plain fp32 loop; "
         f"predictions agree: {agree} (max diff {max_diff:.1e})"
     )
     if not agree:

@@ -91,7 +91,8 @@ def _add_training(parser, epochs, batch_size):
     group.add_argument("--device", default="auto",
                        help="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'")
     group.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
-                       help="'auto': bf16 autocast on CUDA, fp32 on the CPU")
+                       help="'auto': bf16 autocast on CUDA; on a CPU, bf16 for training "
+                            "where it has native bf16 (AVX512-BF16/AMX), else fp32")
     group.add_argument(
         "--params", metavar="JSON", default=None,
         help="more DeepGXPRegressor parameters as a JSON object, e.g. "
@@ -112,7 +113,7 @@ def _add_plots(parser, what, where):
 
 def build_parser():
     """The argument parser of the ``skgxp`` command."""
-    from . import _commands
+    from . import _commands, _fit_command
 
     parser = argparse.ArgumentParser(
         prog="skgxp", description=_DESCRIPTION, epilog=_EXIT_CODES,
@@ -134,7 +135,7 @@ completed epoch. At the end DIR holds the model (load it in Python with
 skgxp.load(DIR)), provenance.json (parameters, package versions, data
 SHA-256 and row count, training time, device) and target_stats.json (for
 `skgxp predict --calibrate`).""",
-        _commands.fit,
+        _fit_command.fit,
     )
     fit.add_argument("train", metavar="TRAIN", help="training file")
     fit.add_argument("--out", required=True, metavar="DIR",

@@ -16,7 +16,7 @@ from scipy import stats
 
 import skgxp
 from skgxp import cli
-from skgxp._commands import CHECKPOINT_DIR, SETTINGS_FILE
+from skgxp._fit_command import CHECKPOINT_DIR, SETTINGS_FILE
 from skgxp.datasets import load_dream_demo, load_public_leaderboard
 
 TINY = json.dumps({
@@ -307,6 +307,29 @@ def test_fit_killed_and_rerun_resumes_to_the_uninterrupted_result(train_file, tm
     X, _ = load_dream_demo(return_X_y=True)
     np.testing.assert_allclose(resumed_model.predict(X[:20]),
                                straight_model.predict(X[:20]), rtol=1e-5)
+
+
+def test_fit_ctrl_c_saves_nothing_and_the_rerun_resumes(train_file, tmp_path):
+    # skorch ends fit quietly on KeyboardInterrupt; skgxp fit must not save that.
+    args = ["fit", train_file, "--epochs", "30", "--batch-size", "32", "--params", TINY,
+            "--out", str(tmp_path / "m")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "skgxp", *args, "--quiet"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / "m" / CHECKPOINT_DIR / "training_checkpoint.pt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "interrupted. Run the same command again to resume" in err
+    assert not (tmp_path / "m" / "model.json").exists()
+    rerun = subprocess.run([sys.executable, "-m", "skgxp", *args], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Resuming from " in rerun.stdout
+    assert len(skgxp.load(tmp_path / "m")[-1].history) == 30
 
 
 # -- skgxp predict ---------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_one_training_step_equals_a_plain_step(tiny, bhi, long_seqs):
     # One batch of every row; no dropout, and 110-bp inserts need no padding,
     # so the step is deterministic. warm_start keeps the weights copied below.
     net = DeepGXPRegressor(max_epochs=1, batch_size=len(X), verbose=0, warm_start=True,
-                           **tiny, **NO_DROPOUT)
+                           precision="fp32", **tiny, **NO_DROPOUT)
     net.initialize()
     module = _plain_module(net, **_module_params(tiny, NO_DROPOUT))
     net.fit(codes, y)
@@ -118,7 +118,10 @@ def _python_events(fn):
 
 
 @pytest.mark.parametrize("stage", ["encode", "fit", "predict"])
-def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage):
+def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage, monkeypatch):
+    # On the CPU the module is called once per 64 rows (cache-sized batches); on
+    # CUDA once per batch. Lift that limit to see what remains per sequence.
+    monkeypatch.setattr("skgxp._regressor._CPU_ROWS", 1 << 30)
     rng = np.random.default_rng(0)
     seqs = np.array(["".join(rng.choice(list("ACGT"), 110)) for _ in range(256)], object)
     counts = []
@@ -139,3 +142,22 @@ def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage):
     # A loop over the 1,792 extra sequences would add at least one line each;
     # one-time work (caches of abc, linecache) only ever makes `small` larger.
     assert large - small < 1792 // 2, counts
+
+
+@pytest.mark.parametrize("native_bf16", [True, False])
+def test_auto_precision_on_the_cpu(tiny, demo_codes, monkeypatch, native_bf16):
+    # bf16 autocast pays for training only where the CPU computes in bf16;
+    # predictions stay float32 so that they do not depend on the machine.
+    monkeypatch.setattr("skgxp._regressor._cpu_bf16", lambda: native_bf16)
+    codes, y = demo_codes
+    net = DeepGXPRegressor(max_epochs=1, batch_size=64, device="cpu", verbose=0,
+                           warm_start=True, **tiny)
+    net.initialize()
+    dtypes = []
+    net.module_.conv1.register_forward_hook(lambda m, args, out: dtypes.append(out.dtype))
+    net.fit(codes, y)
+    trained = set(dtypes)
+    dtypes.clear()
+    net.predict(codes[:8])
+    assert trained == {torch.bfloat16 if native_bf16 else torch.float32}
+    assert set(dtypes) == {torch.float32}

@@ -63,6 +63,7 @@ def test_training_loss_averages_forward_and_reverse_strand_passes(tiny, bhi, lon
     net = _net(
         tiny, lr=0.0, batch_size=16, iterator_train__shuffle=False,
         module__conv_dropout=0.0, module__dropout=0.0, **SENSITIVE,
+        precision="fp32",  # the recomputation below is float32
     ).fit(PromoterEncoder().fit_transform(X), y)
     onehot = torch.from_numpy(np.stack([bhi.onehot(s[:110]) for s in X]))
     target = torch.from_numpy((y.astype(np.float32) - 11) / net.target_scale_)[:, None]
