@@ -8,6 +8,7 @@ test-time views.
 """
 
 import math
+import random
 
 import numpy as np
 import torch
@@ -45,11 +46,14 @@ def pad(seq, mode="3p"):
     return (FLANK_5P[len(FLANK_5P) - left :] if left else "") + seq + FLANK_3P[:right]
 
 
-def random_mode(rng):
-    """BHI's two draws: 3'-only if u1 < 0.333, else 5'-only if u2 > 0.666, else both."""
-    if rng.random() < 0.333:
+def random_mode():
+    """BHI's two draws: 3'-only if u1 < 0.333, else 5'-only if u2 > 0.666, else both.
+
+    Python's ``random``, as BHI's: ``DataLoader`` seeds it in every worker.
+    """
+    if random.random() < 0.333:
         return "3p"
-    return "5p" if rng.random() > 0.666 else "both"
+    return "5p" if random.random() > 0.666 else "both"
 
 
 def shifted(seq, shift):
@@ -66,15 +70,14 @@ def onehot_batch(seqs):
 class PaddingDataset(Dataset):
     """BHI-style training dataset: random padding and one-hot in ``__getitem__``."""
 
-    def __init__(self, seqs, y, scale, seed=0):
+    def __init__(self, seqs, y, scale):
         self.seqs, self.y, self.scale = list(seqs), np.asarray(y, np.float32), scale
-        self.rng = np.random.default_rng(seed)
 
     def __len__(self):
         return len(self.seqs)
 
     def __getitem__(self, i):
-        x = onehot(pad(self.seqs[i], random_mode(self.rng)))
+        x = onehot(pad(self.seqs[i], random_mode()))
         return torch.from_numpy(x), torch.tensor([(self.y[i] - CENTER) / self.scale])
 
 

@@ -8,8 +8,9 @@ the epochs after the first (which pays for compilation), from skorch's
 per-epoch timer; prediction is timed on its second call with 10 views.
 Accuracy: a small model trained on the bundled demo set (same seed, same
 split) for each setting, scored by the Pearson correlation of its 10-view
-predictions on the held-out 20%; fp32 with a second seed shows the size of
-seed-to-seed noise. A setting is worth adopting as the CPU default only if it
+predictions on the held-out 20%; fp32 with two more seeds shows the size of
+seed-to-seed noise (a setting counts as equally accurate when it lies within
+the larger of that range and 0.01 of the fp32 mean). A setting is worth adopting as the CPU default only if it
 is at least 1.2x faster with the same accuracy. ``precision="auto"`` adopts
 bf16 for training on CPUs with native bf16; prediction stays float32 so that
 CPU predictions equal the plain float32 reference and do not depend on the
@@ -103,22 +104,24 @@ def main():
         print(f"{setting:>12}: fit {fit_rate:6.2f} samples/s, predict (10 views) "
               f"{pred_rate:6.2f} samples/s (full size); small model on the demo set: "
               f"validation Pearson {r:.4f} ({seconds:.0f} s)")
-    noise, _ = accuracy("fp32", 41, split, args.epochs)
-    base_fit, base_pred, base_r = results["fp32"]
-    print(f"        fp32: validation Pearson with seed 41 instead of 40: {noise:.4f} "
-          f"(seed-to-seed difference {abs(noise - base_r):.4f})")
+    base_fit, base_pred, seed40_r = results["fp32"]
+    seeds = [seed40_r] + [accuracy("fp32", seed, split, args.epochs)[0] for seed in (41, 42)]
+    base_r, noise = float(np.mean(seeds)), max(max(seeds) - min(seeds), 0.01)
+    print(f"        fp32: validation Pearson with seeds 40, 41, 42: "
+          f"{', '.join(f'{r:.4f}' for r in seeds)} (mean {base_r:.4f}, range "
+          f"{max(seeds) - min(seeds):.4f})")
     parts = []
     for setting, (fit_rate, pred_rate, r) in results.items():
         if setting == "fp32":
             continue
-        same = abs(r - base_r) <= max(abs(noise - base_r), 0.01)
+        same = abs(r - base_r) <= noise
         worth = [path for path, ratio in (("training", fit_rate / base_fit),
                                           ("prediction", pred_rate / base_pred))
                  if ratio >= 1.2 and same]
         parts.append(
             f"{setting} fit {fit_rate / base_fit:.2f}x, predict {pred_rate / base_pred:.2f}x, "
-            f"Pearson {r:.3f} vs {base_r:.3f} ({'same' if same else 'different'} within "
-            f"noise {abs(noise - base_r):.3f}) -> >= 1.2x with the same accuracy for: "
+            f"Pearson {r:.3f} vs fp32 {base_r:.3f} ({'same' if same else 'different'} "
+            f"within {noise:.3f}) -> >= 1.2x with the same accuracy for: "
             f"{' and '.join(worth) or 'nothing'}"
         )
     # What the default does here (prediction stays fp32 on purpose; see docs).

@@ -17,6 +17,8 @@ agree to float tolerance with the same weights.
 """
 
 import argparse
+import statistics
+import time
 
 import numpy as np
 import torch
@@ -30,9 +32,6 @@ from skgxp._regressor import _cpu_bf16
 
 def interleaved(reference, ours, repeats, warmup=1):
     """Median seconds of each, alternating reference and ours every round."""
-    import statistics
-    import time
-
     times = {"reference": [], "ours": []}
     for round_ in range(warmup + repeats):
         for name, fn in (("reference", reference), ("ours", ours)):

@@ -93,7 +93,7 @@ def main():
     ref_s = time_reference(seqs, y, batch, args.device, module_params, args.workers)
     ours_rate, ref_rate = n / ours_s, n / ref_s
     full_s = (FULL_ROWS // batch) * batch * EPOCHS / ours_rate
-    print(f"training, ours (bf16 autocast on CUDA): {ours_rate:10,.0f} samples/s "
+    print(f"training, ours (precision='auto'): {ours_rate:10,.0f} samples/s "
           f"({n:,} rows in {ours_s:.1f} s)")
     print(f"training, reference (DataLoader x{args.workers}, fp32): {ref_rate:10,.0f} "
           f"samples/s ({n:,} rows in {ref_s:.1f} s)")

@@ -50,9 +50,9 @@ empirical = QuantileCalibrator(FrozenEstimator(model), method="empirical").fit(
 # --------------------------------
 # :func:`skgxp.metrics.dream_score` computes Pearson r squared and Spearman rho
 # on each test subset (and on alt - ref differences of the SNV and motif
-# pairs) and their weighted means. Calibration is monotone: it leaves every
-# Spearman rho unchanged and reshapes the values, which moves the Pearson
-# scores.
+# pairs) and their weighted means. Calibration is monotone: it leaves the
+# Spearman rho of single sequences unchanged and reshapes the values, which
+# moves the Pearson scores and the scores of alt - ref differences.
 from skgxp.datasets import load_public_leaderboard
 from skgxp.metrics import dream_score
 

@@ -170,8 +170,9 @@ def dream_score(y_pred, labels=None, pairs=None):
     table = pd.DataFrame(rows).set_index("subset")
     weights = table["weight"]
     return DreamScore(
-        pearson_score=float((weights * table["pearson_r2"]).sum() / weights.sum()),
-        spearman_score=float((weights * table["spearman"]).sum() / weights.sum()),
+        # skipna=False: a constant prediction on any subset makes the score NaN, not 0.
+        pearson_score=float((weights * table["pearson_r2"]).sum(skipna=False) / weights.sum()),
+        spearman_score=float((weights * table["spearman"]).sum(skipna=False) / weights.sum()),
         table=table,
     )
 

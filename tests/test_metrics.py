@@ -176,3 +176,12 @@ def test_correlations_of_a_constant_are_nan():
 def test_correlations_of_unequal_lengths_raise():
     with pytest.raises(ValueError, match=r"^y_true has 3 values but y_pred has 2\.$"):
         pearson_r([1, 2, 3], [1, 2])
+
+
+def test_dream_score_is_nan_when_a_subset_correlation_is_undefined():
+    from skgxp.datasets import load_public_leaderboard
+
+    labels = load_public_leaderboard()
+    constant = np.zeros(len(labels))
+    score = dream_score(constant)
+    assert np.isnan(score.pearson_score) and np.isnan(score.spearman_score)
