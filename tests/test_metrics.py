@@ -179,8 +179,6 @@ def test_correlations_of_unequal_lengths_raise():
 
 
 def test_dream_score_is_nan_when_a_subset_correlation_is_undefined():
-    from skgxp.datasets import load_public_leaderboard
-
     labels = load_public_leaderboard()
     constant = np.zeros(len(labels))
     score = dream_score(constant)
