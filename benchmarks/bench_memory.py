@@ -109,13 +109,14 @@ def main():
     print(f"codes held for training: {codes} bytes/sequence; one-time costs (added at "
           f"n={small['n']:,}): {mb(small['added']):.0f} MiB, of which a plain PyTorch loop "
           f"over the same tiny module (4 batches, no skgxp code) adds {mb(plain):.0f} MiB")
-    verdict = "met" if per_seq <= 300 else (
-        "met at the margin" if marginal <= 300 else "NOT met")
+    verdict = ("met" if per_seq <= 300 else "met beyond the one-time costs"
+               if marginal <= 300 else "NOT met")
     print(
         f"SUMMARY memory: fit on {big['n']:,} sequences adds {per_seq:.0f} bytes/sequence "
-        f"of peak RSS (peak {mb(big['peak']):.0f} MiB), marginal {marginal:.0f} "
-        f"bytes/sequence beyond the {mb(small['added']):.0f} MiB one-time costs "
-        f"(target <= 300: {verdict})"
+        f"of peak RSS (peak {mb(big['peak']):.0f} MiB) counting the {mb(small['added']):.0f}"
+        f" MiB one-time costs (a plain PyTorch loop's alone: {mb(plain):.0f} MiB), "
+        f"{marginal:.0f} bytes/sequence beyond them (target <= 300 per sequence: "
+        f"{verdict})"
     )
 
 

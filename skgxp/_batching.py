@@ -68,7 +68,10 @@ class ArrayBatchIterator:
             return
         X, y, rows = arrays
         n = len(self.dataset)
-        order = torch.randperm(n).numpy() if self.shuffle else None
+        order = None
+        if self.shuffle:
+            # int32 halves the permutation's memory and gives int64's order.
+            order = torch.randperm(n, dtype=torch.int32 if n < 2**31 else torch.int64).numpy()
         for batch in range(len(self)):
             take = slice(batch * self.batch_size, (batch + 1) * self.batch_size)
             if order is not None:
