@@ -62,6 +62,10 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
         ``figures`` (paths of the PNG files written).
     """
     on_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if not on_cuda:
+        # On small shared CPUs torch's spin-waiting threads collapse under any other
+        # load (5-80x slower, docs/benchmarks.md); one thread is steady.
+        torch.set_num_threads(1)
     full = on_cuda if full is None else full
     X, y = load_dream_demo(return_X_y=True)
     X_train, X_valid, y_train, y_valid = train_test_split(
