@@ -88,8 +88,14 @@ def cosine(optimizer, total_steps):
     )
 
 
-def train(model, batches, total_steps, device="cpu", autocast=False, lr=1.5e-3):
-    """One pass over ``batches`` of (one-hot, standardized y); returns the model."""
+def train(model, batches, total_steps, device="cpu", autocast=False, lr=1.5e-3,
+          on_step=None):
+    """One pass over ``batches`` of (one-hot, standardized y); returns the model.
+
+    ``total_steps`` sets the cosine's length, so a pass over fewer batches is
+    the start of a longer fit. ``on_step(loss, prediction)`` is called after
+    every step with the loss and the strand-averaged training prediction.
+    """
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = cosine(optimizer, total_steps)
@@ -105,6 +111,8 @@ def train(model, batches, total_steps, device="cpu", autocast=False, lr=1.5e-3):
         loss.backward()
         optimizer.step()
         schedule.step()
+        if on_step is not None:
+            on_step(float(loss.detach()), ((out + out_rc) / 2).detach().float())
     return model
 
 

@@ -21,6 +21,7 @@ import skgxp  # noqa: E402
 from skgxp.cli import build_parser  # noqa: E402
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE / "_ext"))
 
 # The gallery trains tiny networks: on 2 shared cores, two torch threads spin
 # on each other and ran the examples 5-20x slower than one thread did.
@@ -34,7 +35,7 @@ release = version = skgxp.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathml",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
@@ -63,6 +64,8 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_static_path = []
+# MathML written at build time (docs/_ext/mathml.py): formulas render offline.
+html_math_renderer = "mathml"
 
 sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples"),

@@ -10,16 +10,38 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, Subset
 
 
+class WeightedDataset(Dataset):
+    """A skorch array ``Dataset`` whose rows carry sample weights.
+
+    Its batches are ``(X, y, sample_weight)``; skorch's splits (``ValidSplit``)
+    and scoring callbacks see an ordinary ``Dataset`` of ``X`` and ``y``.
+    """
+
+    def __init__(self, X, y, sample_weight):
+        super().__init__(X, y)
+        self.sample_weight = sample_weight
+
+    def __getitem__(self, i):
+        X, y = super().__getitem__(i)
+        return X, y, self.sample_weight[i]
+
+
 def _arrays_of(dataset):
-    """``(X, y, rows)`` behind a skorch Dataset or a Subset of one, else None."""
+    """``(X, y, rows, sample_weight)`` behind an array Dataset or a Subset of one.
+
+    None for any other dataset. ``rows`` indexes a Subset; ``sample_weight`` is
+    None without weights.
+    """
     rows = None
     if isinstance(dataset, Subset):
         rows = np.asarray(dataset.indices)
         dataset = dataset.dataset
-    if type(dataset) is not Dataset or not isinstance(dataset.X, np.ndarray):
+    if type(dataset) not in (Dataset, WeightedDataset) or not isinstance(
+        dataset.X, np.ndarray
+    ):
         return None
     y = dataset.y if isinstance(dataset.y, np.ndarray) else None
-    return dataset.X, y, rows
+    return dataset.X, y, rows, getattr(dataset, "sample_weight", None)
 
 
 class ArrayBatchIterator:
@@ -27,8 +49,8 @@ class ArrayBatchIterator:
 
     Drop-in for ``torch.utils.data.DataLoader`` as skorch's ``iterator_train``
     / ``iterator_valid``: takes the dataset and ``batch_size``, ``shuffle``,
-    ``drop_last``. Batches are CPU tensors sharing memory with numpy arrays
-    gathered per batch; shuffling uses torch's global generator (seeded by
+    ``drop_last``. Batches are ``(X, y)`` (``(X, y, sample_weight)`` for a
+    :class:`WeightedDataset`), CPU tensors of numpy arrays gathered per batch; shuffling uses torch's global generator (seeded by
     ``random_state``). Datasets other than skorch's array ``Dataset`` fall
     back to a ``DataLoader``.
 
@@ -66,7 +88,7 @@ class ArrayBatchIterator:
                 drop_last=self._drops_last(),
             )
             return
-        X, y, rows = arrays
+        X, y, rows, weight = arrays
         n = len(self.dataset)
         order = None
         if self.shuffle:
@@ -81,7 +103,5 @@ class ArrayBatchIterator:
                 idx = rows[take]
             else:
                 idx = take
-            yield (
-                torch.from_numpy(X[idx]),
-                None if y is None else torch.from_numpy(y[idx]),
-            )
+            batch = (torch.from_numpy(X[idx]), None if y is None else torch.from_numpy(y[idx]))
+            yield batch if weight is None else (*batch, torch.from_numpy(weight[idx]))

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_target
+from .metrics import pearson_r
 
 
 class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -20,9 +21,20 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         Phi((y_hat - mean(y_train)) / std(y_train))
 
-    ``method="empirical"`` uses the training targets themselves: the fraction
-    of them that are <= ``y_hat``. Both are monotone, so rank correlations are
-    unchanged; they reshape the values, which changes Pearson scores.
+    ``method="empirical"`` uses the training targets themselves. The
+    prediction is ranked as one more value among the ``n`` training targets,
+    ties counted half below and half above (mid-rank), and its rank is turned
+    into a quantile with Hazen's plotting position::
+
+        (n_below + n_equal / 2 + 1 / 2) / (n + 1)
+
+    which lies strictly inside (0, 1): ``0.5 / (n + 1)`` below every training
+    target, ``(n + 0.5) / (n + 1)`` above all of them, symmetric between the
+    two tails. (The plain fraction of targets ``<= y_hat`` would reach 0 and
+    1, so predictions beyond the training range would all tie at the ends.)
+
+    Both methods are monotone, so rank correlations are unchanged; they
+    reshape the values, which changes Pearson scores.
 
     Parameters
     ----------
@@ -44,6 +56,10 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     sorted_targets_ : ndarray
         The training targets, sorted (used by ``method="empirical"``).
 
+    See Also
+    --------
+    skgxp.metrics.pearson_r : The correlation :meth:`score` returns.
+
     Examples
     --------
     >>> import numpy as np
@@ -52,8 +68,14 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     >>> from skgxp import QuantileCalibrator
     >>> X = np.arange(10.0).reshape(-1, 1); y = 2 * X.ravel()
     >>> model = FrozenEstimator(LinearRegression().fit(X, y))
-    >>> QuantileCalibrator(model).fit(X, y).predict([[4.5]]).round(3)
+    >>> calibrated = QuantileCalibrator(model).fit(X, y)
+    >>> calibrated.predict([[4.5]]).round(3)
     array([0.5])
+    >>> round(calibrated.score(X, y), 3)  # Pearson r of the quantiles with y
+    0.995
+    >>> empirical = QuantileCalibrator(model, method="empirical").fit(X, y)
+    >>> empirical.predict([[-100.0], [100.0]]).round(3)  # beyond the training targets
+    array([0.045, 0.955])
     """
 
     _parameter_constraints = {
@@ -95,7 +117,7 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Calibrated predictions, in (0, 1).
+        """Calibrated predictions: quantiles of the training targets.
 
         Parameters
         ----------
@@ -105,7 +127,12 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         quantiles : ndarray of shape (n_samples,)
-            Quantile of each prediction among the training targets.
+            Quantile of each prediction among the training targets. With
+            ``method="empirical"`` strictly inside (0, 1). With
+            ``method="normal"`` in [0, 1]: ``Phi`` never reaches 0 or 1, but
+            in float64 it rounds to exactly 1.0 for predictions more than about
+            8.3 standard deviations above the training mean, and to 0.0 about
+            38.5 below it.
         """
         check_is_fitted(self)
         raw = np.asarray(self.regressor_.predict(X), dtype=np.float64).ravel()
@@ -128,8 +155,40 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
         if self.method == "normal":
             return stats.norm.cdf((y_pred - self.target_mean_) / self.target_std_)
-        ranks = np.searchsorted(self.sorted_targets_, y_pred, side="right")
-        return ranks / self.sorted_targets_.size
+        below = np.searchsorted(self.sorted_targets_, y_pred, side="left")
+        at_or_below = np.searchsorted(self.sorted_targets_, y_pred, side="right")
+        # n_below + n_equal / 2 + 1 / 2, over n + 1 (Hazen, mid-rank ties).
+        return (below + at_or_below + 1) / (2 * (self.sorted_targets_.size + 1))
+
+    def score(self, X, y):
+        """Pearson correlation of the calibrated predictions with ``y``.
+
+        This replaces the R² that :class:`~sklearn.base.RegressorMixin`
+        would give: the quantiles are not in the units of ``y``, so their R²
+        against ``y`` measures mostly the offset between the two scales and
+        can rank a useless model above a good one. Pearson r is what the
+        DREAM challenge scored submitted quantiles on (its Pearson score is
+        r² per subset); r keeps the sign, so an anti-correlated model ranks
+        last. Unlike the Spearman rho, which every monotone calibration
+        leaves unchanged, it also tells ``method="normal"`` from
+        ``"empirical"`` in a search. It is what a search such as
+        :class:`~sklearn.model_selection.GridSearchCV` maximizes when no
+        ``scoring`` is given.
+
+        Parameters
+        ----------
+        X : array-like
+            Whatever the regressor takes.
+        y : array-like of shape (n_samples,)
+            Measured targets, in any units.
+
+        Returns
+        -------
+        r : float
+            Pearson r of ``predict(X)`` with ``y``; NaN when either is
+            constant.
+        """
+        return pearson_r(y, self.predict(X))
 
     @property
     def n_features_in_(self):

@@ -5,13 +5,13 @@ Checkpoints are written with ``torch.save`` and read only with
 """
 
 import io
-import json
 import random
 
 import numpy as np
 import torch
 
-from ._safejson import ModelFileError, Unrepresentable, atomic_write, encode, sha256
+from ._jsonio import ModelFileError, atomic_write, loads
+from ._safejson import Unrepresentable, encode, sha256
 
 CHECKPOINT_FORMAT = "skgxp-training-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -73,7 +73,7 @@ def read_checkpoint(path):
         if missing:
             raise KeyError(", ".join(missing))
         for key in ("fingerprint", "history", "restarts"):  # stored as JSON text
-            state[key] = json.loads(state[key])
+            state[key] = loads(state[key])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path} is a damaged training checkpoint ({exc!r}).") from None
     return state

@@ -11,20 +11,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+from skorch.callbacks import Callback
 
-from ._commands import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    CommandError,
-    _build_regressor,
-    _check_device,
-    _encode,
-    _parse_params,
-    _plotting,
-    _progress_bar,
-    _raise_if_interrupted,
-    _read_sequences,
-    _write_figures,
+from ._cli_errors import EXIT_FAILURE, EXIT_OK, CommandError
+from ._cli_io import encode_sequences, read_json, read_sequences
+from ._cli_options import check_device, parse_params, plotting, write_figures
+from ._cli_training import build_regressor, progress_callbacks, raise_if_interrupted
+from ._jsonio import plain_json, write_json
+from ._provenance import (
+    PROVENANCE_FILE,
+    TARGET_STATS_FILE,
+    data_record,
+    describe_device,
+    describe_training,
+    provenance_record,
+    target_stats,
+    training_precision,
 )
 
 #: Written when a fit starts, removed when its model is saved: an unfinished fit.
@@ -33,10 +35,14 @@ CHECKPOINT_DIR = "checkpoint"
 _MODEL_FILES = ("model.json", "weights.safetensors")
 
 
+def _checkpoint_file(out):
+    from .callbacks import TrainingCheckpoint
+
+    return out / CHECKPOINT_DIR / TrainingCheckpoint.filename
+
+
 def _prepare_out_dir(out, overwrite):
     """Check ``--out``; return True when it holds an unfinished fit to resume."""
-    from ._provenance import PROVENANCE_FILE
-
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file; give a directory.")
     entries = set(os.listdir(out)) if out.is_dir() else set()
@@ -53,22 +59,23 @@ def _prepare_out_dir(out, overwrite):
             f"--out {out} already holds a trained model; pass --overwrite to train "
             "again, or choose another directory."
         )
-    return SETTINGS_FILE in entries
+    # Settings without a checkpoint: that fit stopped before its first epoch ended,
+    # so there is nothing to resume and nothing that another fit would lose.
+    return SETTINGS_FILE in entries and _checkpoint_file(out).is_file()
 
 
 def _clear_out_dir(out):
     """Remove what skgxp fit wrote in ``out`` (and nothing else)."""
-    from ._provenance import PROVENANCE_FILE, TARGET_STATS_FILE
-
     shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     for name in (SETTINGS_FILE, PROVENANCE_FILE, TARGET_STATS_FILE, *_MODEL_FILES):
         (out / name).unlink(missing_ok=True)
 
 
 def _check_resumable(out, settings):
-    from ._provenance import read_json
-
-    stored = read_json(out / SETTINGS_FILE)
+    stored = read_json(out / SETTINGS_FILE, "the settings of an unfinished skgxp fit")
+    if not isinstance(stored, dict):
+        raise CommandError(f"{out / SETTINGS_FILE} is damaged; pass --overwrite to start "
+                           "over.")
     differ = [f"{key}: {stored.get(key)!r} there, {settings[key]!r} now"
               for key in settings if stored.get(key) != settings[key]]
     if differ:
@@ -79,47 +86,60 @@ def _check_resumable(out, settings):
         )
 
 
+class _EarlierRuns(Callback):
+    """Training seconds of the runs before this one: the epochs a resumed fit restores."""
+
+    def __init__(self):
+        self.seconds_ = None
+
+    def on_train_begin(self, net, **kwargs):
+        # The first attempt only: after a convergence restart the history starts afresh.
+        if self.seconds_ is None:
+            self.seconds_ = sum(row.get("dur", 0.0) for row in net.history)
+
+
 def fit(args):
     """``skgxp fit``: train, checkpoint every epoch, resume, save with provenance."""
     from skorch.callbacks import EpochScoring
     from skorch.dataset import ValidSplit
 
     from ._encoder import PromoterEncoder
-    from ._provenance import data_record, write_json
     from .callbacks import TrainingCheckpoint
     from .metrics import pearson_scorer
 
-    _check_device(args.device)
-    params = _parse_params(args.params)
-    plotting = _plotting(args.plots)
+    check_device(args.device)
+    params = parse_params(args.params)
+    plots = plotting(args.plots)
     out = Path(args.out)
     resume = _prepare_out_dir(out, args.overwrite)
-    X, y = _read_sequences(args.train, args.sequence_column, args.target_column)
+    X, y = read_sequences(args.train, args.sequence_column, args.target_column)
     data = data_record(args.train, len(X), sequence_column=args.sequence_column,
                        target_column=args.target_column)
-    settings = {
+    # As JSON data, so that it compares equal to the copy read back on resume.
+    settings = plain_json({
         "data_sha256": data["sha256"], "epochs": args.epochs, "batch_size": args.batch_size,
         "lr": args.lr, "precision": args.precision, "valid_fraction": args.valid_fraction,
         "seed": args.seed, "params": params,
-    }
+    })
     if resume:
         _check_resumable(out, settings)
     encoder = PromoterEncoder()
-    codes = _encode(encoder, X, args.train)
+    codes = encode_sequences(encoder, X, args.train)
     del X  # the strings take more memory than the codes
     scoring, split = [], None
     if args.valid_fraction > 0:
         split = ValidSplit(args.valid_fraction, random_state=args.seed)
         scoring = [("valid_pearson", EpochScoring(pearson_scorer, lower_is_better=False,
                                                   name="valid_pearson"))]
-    progress = [] if args.quiet else [("progress", _progress_bar())]
     checkpoint = TrainingCheckpoint(out / CHECKPOINT_DIR)
-    regressor = _build_regressor(
+    earlier = _EarlierRuns()
+    regressor = build_regressor(
         params, max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         device=args.device, precision=args.precision, random_state=args.seed,
         train_split=split, verbose=0 if args.quiet else 1,
         # The checkpoint comes after the scoring so their scores are saved with it.
-        callbacks=scoring + progress + [("checkpoint", checkpoint)],
+        callbacks=scoring + progress_callbacks(args.quiet)
+        + [("checkpoint", checkpoint), ("earlier_runs", earlier)],
     )
     if args.overwrite:  # only now that the input is known to be good
         _clear_out_dir(out)
@@ -127,16 +147,18 @@ def fit(args):
     write_json(out / SETTINGS_FILE, settings)
     verb = "resuming" if checkpoint.path.exists() else "training"
     print(f"skgxp fit: {len(codes):,} sequences from {args.train}; {verb} {args.epochs} "
-          f"epochs on {regressor._resolve_device()}; checkpoints in {out / CHECKPOINT_DIR}")
+          f"epochs on {describe_training(regressor)}; checkpoints in {out / CHECKPOINT_DIR}")
     started = time.perf_counter()
     _train(regressor, codes, y)
     seconds = time.perf_counter() - started
     # Training-only callbacks are not part of the model.
     regressor.set_params(callbacks=scoring)
-    _save_model(out, encoder, regressor, codes, y, args, settings, data, seconds)
-    if plotting is not None:
+    timing = {"seconds_this_run": round(seconds, 3),
+              "seconds_all_runs": round(earlier.seconds_ + seconds, 3)}
+    _save_model(out, encoder, regressor, codes, y, args, settings, data, timing)
+    if plots is not None:
         directory = args.plots or out
-        _write_figures(plotting, {"training_curves": plotting.plot_training_curves(
+        write_figures(plots, {"training_curves": plots.plot_training_curves(
             regressor, title=f"skgxp fit {Path(args.train).name}")}, directory)
     return EXIT_OK
 
@@ -147,17 +169,12 @@ def _train(regressor, X, y):
     except (FloatingPointError, RuntimeError, ValueError) as exc:
         # RuntimeError covers CUDA out-of-memory and ConvergenceError.
         raise CommandError(f"training failed: {exc}", EXIT_FAILURE) from None
-    _raise_if_interrupted(regressor)
+    raise_if_interrupted(regressor)
 
 
-def _save_model(out, encoder, regressor, codes, y, args, settings, data, seconds):
+def _save_model(out, encoder, regressor, codes, y, args, settings, data, timing):
     import skgxp
     from sklearn.pipeline import Pipeline
-
-    from ._provenance import (
-        PROVENANCE_FILE, TARGET_STATS_FILE, describe_device, provenance_record,
-        target_stats, write_json,
-    )
 
     model = Pipeline([("promoterencoder", encoder), ("deepgxpregressor", regressor)])
     history = regressor.history
@@ -167,12 +184,11 @@ def _save_model(out, encoder, regressor, codes, y, args, settings, data, seconds
                     "deepgxpregressor": regressor.get_params(deep=False)},
         data=data,
         training={
-            "seconds_this_run": round(seconds, 3),
-            "seconds_all_runs": round(sum(row.get("dur", 0.0) for row in history), 3),
+            **timing,
             "epochs": len(history),
             "steps": int(sum(row.get("train_batch_count", 0) for row in history)),
             "restarts": getattr(regressor, "restarts_", []),
-            "precision": args.precision,
+            "precision": training_precision(regressor),
             **describe_device(regressor._resolve_device()),
         },
     )
@@ -189,5 +205,5 @@ def _save_model(out, encoder, regressor, codes, y, args, settings, data, seconds
         raise CommandError(f"{out}: the saved model does not reproduce the trained "
                            "model's predictions.", EXIT_FAILURE)
     print(f"saved the model in {out} ({record['training']['epochs']} epochs, "
-          f"{record['training']['seconds_all_runs']:.0f} s of training); load it with "
-          f"skgxp.load({str(out)!r})")
+          f"{record['training']['seconds_all_runs']:.0f} s of training on "
+          f"{describe_training(regressor)}); load it with skgxp.load({str(out)!r})")

@@ -15,20 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ._safejson import (
-    ESTIMATORS,
-    ModelFileError,
-    Unrepresentable,
-    atomic_write,
-    canonical,
-    decode,
-    encode,
-    path_of,
-    plain_json,
-    read_json,
-    resolve,
-    sha256,
-)
+from ._jsonio import ModelFileError, atomic_write, canonical, plain_json, read_json
+from ._safejson import ESTIMATORS, Unrepresentable, decode, encode, path_of, resolve, sha256
 
 __all__ = ["ModelFileError", "load", "save"]
 
@@ -36,6 +24,8 @@ FORMAT = "skgxp-model"
 FORMAT_VERSION = 1
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
+#: Learned attributes of a DeepGXPRegressor kept in model.json.
+_FITTED = ("input_length_", "target_scale_", "target_center_", "n_features_in_")
 _REQUIRED_PARAMS = ("module", "criterion", "optimizer", "iterator_train", "iterator_valid",
                     "dataset")
 
@@ -117,8 +107,7 @@ def _tree(est, prefix, tensors, notes):
         check_is_fitted(est)
         for key, value in est.module_.state_dict().items():
             tensors[f"{prefix}module_.{key}"] = value.detach().cpu().contiguous()
-        fitted = {k: encode(getattr(est, k)) for k in
-                  ("input_length_", "target_scale_", "n_features_in_") if hasattr(est, k)}
+        fitted = {k: encode(getattr(est, k)) for k in _FITTED if hasattr(est, k)}
         return {
             "class": path,
             "params": _regressor_params(est, notes),
@@ -333,13 +322,14 @@ def _build_regressor(cls, node, prefix, tensors, device, where):
     except ValueError as exc:
         raise ModelFileError(f"{where}: invalid DeepGXPRegressor parameters: {exc}") from None
     for key, value in node["fitted"].items():
-        if key not in ("input_length_", "target_scale_", "n_features_in_"):
+        if key not in _FITTED:
             raise ModelFileError(f"{where}: unknown learned attribute {key!r}.")
         setattr(est, key, decode(value, where))
+    if not hasattr(est, "target_center_"):  # written before it was a learned attribute
+        est.target_center_ = float(est.target_center)
     est.restarts_ = list(node.get("restarts_", []))
     try:
-        with est._on_resolved_device():
-            est.initialize()
+        est.initialize()
     except (ValueError, TypeError) as exc:  # e.g. a parameter the module does not take
         raise ModelFileError(f"{where}: cannot build DeepGXPRegressor: {exc}") from None
     own = {k[len(prefix) + len("module_."):]: _take(tensors, k, WEIGHTS_FILE)

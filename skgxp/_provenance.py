@@ -4,19 +4,20 @@ A model directory written by ``skgxp fit`` holds, besides the model itself,
 ``provenance.json`` (how the model was made: parameters, package versions,
 data checksum, time, device) and ``target_stats.json`` (the distribution of
 the training targets, which ``skgxp predict --calibrate`` needs). Both are
-plain JSON, written atomically.
+written with :func:`skgxp._jsonio.write_json`.
 """
 
 import datetime
 import hashlib
 import inspect
-import json
 import os
 import platform
 import sys
 from importlib import metadata
 
 import numpy as np
+
+from ._jsonio import plain_json
 
 PROVENANCE_FILE = "provenance.json"
 TARGET_STATS_FILE = "target_stats.json"
@@ -57,27 +58,43 @@ def describe_device(device):
     return record
 
 
-def jsonable(value):
-    """``value`` as JSON data: classes by import path, objects by class and parameters.
+def training_precision(regressor):
+    """``"bf16"`` or ``"fp32"``: the precision ``regressor`` trains (or trained) in.
 
-    Objects whose constructor arguments are all stored as attributes of the same
-    name (skorch callbacks, ``ValidSplit``, estimators) become ``{"class": ...,
-    "params": {...}}``; anything else becomes its ``repr``.
+    Its ``precision`` parameter may be ``"auto"``; this resolves it for the
+    device the regressor resolves to.
     """
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+    import torch
+
+    from ._regressor import DeepGXPRegressor
+
+    # TODO(lead): replace with a public way to ask the regressor (e.g. a fitted
+    # ``precision_`` attribute); this reads the private autocast it trains under.
+    autocast = DeepGXPRegressor(device=regressor._resolve_device(),
+                                precision=regressor.precision)._autocast(training=True)
+    return "bf16" if autocast._enabled and autocast.fast_dtype == torch.bfloat16 else "fp32"
+
+
+def describe_training(regressor):
+    """Where and how ``regressor`` trains, e.g. ``"cpu, bf16 autocast"``."""
+    precision = {"bf16": "bf16 autocast", "fp32": "fp32"}[training_precision(regressor)]
+    return f"{regressor._resolve_device()}, {precision}"
+
+
+def describe(value):
+    """A value that is not JSON data as a description (``plain_json``'s ``default``).
+
+    Classes and functions become their import path. Objects whose constructor
+    arguments are all stored as attributes of the same name (skorch callbacks,
+    ``ValidSplit``, estimators) become ``{"class": ..., "params": {...}}``;
+    anything else becomes its ``repr``.
+    """
     if inspect.isclass(value) or inspect.isfunction(value):
         return f"{value.__module__}.{value.__qualname__}"
     names = _constructor_args(type(value))
     if names is not None and all(hasattr(value, name) for name in names):
-        return {"class": jsonable(type(value)),
-                "params": {name: jsonable(getattr(value, name)) for name in names}}
+        return {"class": describe(type(value)),
+                "params": {name: getattr(value, name) for name in names}}
     return repr(value)
 
 
@@ -132,24 +149,9 @@ def provenance_record(*, parameters, data, training, command=None):
         "command": list(sys.argv if command is None else command),
         "versions": package_versions(),
         "data": data,
-        "parameters": jsonable(parameters),
-        "training": jsonable(training),
+        "parameters": plain_json(parameters, default=describe),
+        "training": plain_json(training, default=describe),
     }
-
-
-def write_json(path, record):
-    """Write ``record`` as indented JSON, atomically (no half-written file on a kill)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, allow_nan=True)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
-def read_json(path):
-    """Read a JSON file written by :func:`write_json`."""
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def target_stats(y):

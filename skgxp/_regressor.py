@@ -1,6 +1,7 @@
 """DeepGXPRegressor: BHI's DeepGXP training recipe as a skorch regressor."""
 
 import contextlib
+import copy
 import random
 from numbers import Integral, Real
 
@@ -10,20 +11,15 @@ from skorch import NeuralNet, NeuralNetRegressor
 from sklearn.utils._available_if import available_if
 from skorch.utils import is_dataset
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import unpack_data
 
 from . import _views
-from ._batching import ArrayBatchIterator
-from ._callbacks import (
-    ConvergenceMonitor,
-    CosinePerBatch,
-    RestartTraining,
-    TrainingCheckpoint,
-    restart_seed,
-)
-from ._constructs import CONTEXT_WIDTH, TTA_SHIFTS, VECTOR_BIT
+from ._batching import ArrayBatchIterator, WeightedDataset
+from ._constructs import CONTEXT_5P, CONTEXT_WIDTH, TTA_SHIFTS, VECTOR_BIT
+from ._convergence import ConvergenceMonitor, restart_seed
 from ._module import DeepGXP
-from ._validation import check_features, check_target
+from ._resume import TrainingCheckpoint, begin_training, fit_attempts
+from ._schedule import CosinePerBatch
+from ._validation import check_features, check_sample_weight, check_target
 
 _TTA_VIEWS = {1: (0,), 2: (0,), 6: (-1, 0, 1), 10: TTA_SHIFTS}
 #: On the CPU the module runs on at most this many rows at a time: cache-sized
@@ -32,6 +28,8 @@ _TTA_VIEWS = {1: (0,), 2: (0,), 6: (-1, 0, 1), 10: TTA_SHIFTS}
 _CPU_ROWS = 64
 _VALID_CODES = np.zeros(256, dtype=bool)
 _VALID_CODES[[0, 1, 2, 3, 4, 8, 9, 10, 11, 12]] = True
+#: Learned state that predict reads (saved by skgxp.save).
+FITTED_ATTRIBUTES = ("input_length_", "target_center_", "target_scale_", "n_features_in_")
 
 
 class DeepGXPRegressor(NeuralNetRegressor):
@@ -212,12 +210,28 @@ class DeepGXPRegressor(NeuralNetRegressor):
                 raise ValueError(f"{name} must be a positive int; got {value!r}.")
         self._resolve_device()
 
+    @property
+    def device(self):
+        """The device in use: the ``device`` parameter with ``"auto"`` resolved.
+
+        ``get_params()["device"]`` is the parameter as given; skorch and torch
+        read this attribute, which names a concrete device.
+        """
+        return _resolved(self.__dict__.get("device", "auto"))
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["device"] = value
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params["device"] = self.__dict__.get("device", "auto")
+        return params
+
     def _resolve_device(self):
-        device = self.device
-        if device is None:
-            return None
-        if device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
+        device = self.__dict__.get("device", "auto")
+        if device is None or device == "auto":
+            return _resolved(device)
         try:
             resolved = torch.device(device)
         except (RuntimeError, TypeError):
@@ -230,19 +244,6 @@ class DeepGXPRegressor(NeuralNetRegressor):
                 "use device='auto' or 'cpu'."
             )
         return device
-
-    @contextlib.contextmanager
-    def _on_resolved_device(self):
-        """Let skorch see the concrete device while keeping the ``"auto"`` parameter."""
-        requested = self.device
-        if requested != "auto":
-            yield
-            return
-        self.__dict__["device"] = self._resolve_device()
-        try:
-            yield
-        finally:
-            self.__dict__["device"] = requested
 
     def _autocast(self, training=False):
         device_type = torch.device(self.device).type
@@ -257,10 +258,6 @@ class DeepGXPRegressor(NeuralNetRegressor):
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
-
-    def initialize(self):
-        with self._on_resolved_device():
-            return super().initialize()
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -333,11 +330,11 @@ class DeepGXPRegressor(NeuralNetRegressor):
 
     def _standardize(self, y, device):
         y = torch.as_tensor(y).to(device, non_blocking=True).reshape(-1, 1).float()
-        return (y - self.target_center) / self.target_scale_
+        return (y - self.target_center_) / self.target_scale_
 
     # -- training and inference steps ----------------------------------------
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         """Huber loss on standardized targets; the mean over strands for a pair.
 
         Parameters
@@ -351,35 +348,49 @@ class DeepGXPRegressor(NeuralNetRegressor):
             Unused.
         training : bool, default=False
             Unused.
+        sample_weight : torch.Tensor of shape (batch,) or None, default=None
+            Weights of the rows, scaled by ``fit`` to a mean of 1 over its rows:
+            the loss is the mean over rows of weight x row loss (with weights
+            of 1 it is the unweighted loss).
 
         Returns
         -------
         loss : torch.Tensor
             Scalar loss.
         """
-        # The predictions' device, not self.device: it may be "auto" outside fit.
-        first = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        target = self._standardize(y_true, first.device)
-        if isinstance(y_pred, tuple):
-            return sum(self.criterion_(p.float(), target) for p in y_pred) / len(y_pred)
-        return self.criterion_(y_pred.float(), target)
+        preds = y_pred if isinstance(y_pred, tuple) else (y_pred,)
+        # The predictions' device, not self.device: a model may be moved after fit.
+        target = self._standardize(y_true, preds[0].device)
+        if sample_weight is None:
+            return sum(self.criterion_(p.float(), target) for p in preds) / len(preds)
+        per_row = copy.copy(self.criterion_)
+        if not hasattr(per_row, "reduction"):
+            raise TypeError(
+                f"sample_weight needs a criterion with a 'reduction' attribute (as "
+                f"torch's losses); {type(self.criterion_).__name__} has none."
+            )
+        per_row.reduction = "none"
+        weight = sample_weight.to(target.device).reshape(-1, 1).float()
+        losses = sum(per_row(p.float(), target) for p in preds) / len(preds)
+        return (losses * weight).mean()
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        Xi, yi = unpack_data(batch)
+        Xi, yi, wi = _unpack(batch)
         x = self._training_input(Xi)
         with _explain_oom(self):
             with self._autocast(training=True):
                 out = self._forward(x, **fit_params)
             forward, reverse = out.float().chunk(2)
-            loss = self.get_loss((forward, reverse), yi, X=Xi, training=True)
+            loss = self.get_loss((forward, reverse), yi, X=Xi, training=True,
+                                 sample_weight=wi)
             self._check_finite(loss)
             loss.backward()
         return {"loss": loss, "y_pred": (forward + reverse) / 2}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
-        Xi, yi = unpack_data(batch)
+        Xi, yi, wi = _unpack(batch)
         with torch.no_grad(), _explain_oom(self):
             views = self._view_predictions(Xi, **fit_params)
             # Views are shift-major with the reverse strands in the second half.
@@ -387,12 +398,12 @@ class DeepGXPRegressor(NeuralNetRegressor):
             strands = (views[center],) if self.tta == 1 else (
                 views[center], views[len(views) // 2 + center]
             )
-            loss = self.get_loss(tuple(s[:, None] for s in strands), yi)
+            loss = self.get_loss(tuple(s[:, None] for s in strands), yi, sample_weight=wi)
         return {"loss": loss, "y_pred": views.mean(0)[:, None]}
 
     def evaluation_step(self, batch, training=False):
         self.check_is_fitted()
-        Xi, _ = unpack_data(batch)
+        Xi = _unpack(batch)[0]
         with torch.set_grad_enabled(training), _explain_oom(self):
             self._set_training(training)
             return self._view_predictions(Xi).mean(0)[:, None]
@@ -410,8 +421,12 @@ class DeepGXPRegressor(NeuralNetRegressor):
 
     # -- public API ---------------------------------------------------------
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialize and train the network with BHI's recipe.
+
+        With ``warm_start=True`` and a fitted network, training continues
+        from its weights for ``max_epochs`` more epochs, with a whole cosine
+        schedule of its own.
 
         Parameters
         ----------
@@ -420,6 +435,12 @@ class DeepGXPRegressor(NeuralNetRegressor):
             ``(n_samples, 4, length)`` or ``(n_samples, 4 * length)``.
         y : array-like of shape (n_samples,) or (n_samples, 1)
             Measured expression.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows (e.g. lower for sequences
+            measured once). They are scaled to a mean of 1 and multiply each
+            row's conjoined loss, in training and in a validation split.
+            Routed by scikit-learn's metadata routing
+            (``set_fit_request(sample_weight=True)``).
         **fit_params : dict
             Passed to skorch (train split and the module's ``forward``).
 
@@ -429,43 +450,22 @@ class DeepGXPRegressor(NeuralNetRegressor):
             The fitted regressor.
         """
         self._check_params()
-        X = self._check_X(X, reset=True)
-        y = check_target(y, len(X))
+        X, y, data, identity = self._fit_data(X, y, sample_weight, reset=True)
+        self.target_center_ = float(self.target_center)
         self.target_scale_ = _scale_of(y)
-        with self._on_resolved_device():
-            self.restarts_, restarted = [], False
-            while True:  # one pass per attempt; ConvergenceMonitor may ask to restart
-                self._seed(attempt=len(self.restarts_))
-                fresh = restarted or not self.warm_start or not self.initialized_
-                if fresh:
-                    self.initialize()
-                # Never resume on a restart: the checkpoint is the abandoned attempt's.
-                done = self._begin_attempt(X, y, resume=fresh and not restarted)
-                try:
-                    super().partial_fit(X, y, epochs=max(self.max_epochs - done, 0),
-                                        _routing_method="fit", **fit_params)
-                except RestartTraining as restart:
-                    self.restarts_.append(
-                        {k: v for k, v in restart.record.items() if k != "message"})
-                    restarted = True
-                    continue
-                return self
+        return fit_attempts(self, X, identity, data, fit_params)
 
-    def _begin_attempt(self, X, y, resume):
-        """Arm the convergence monitor; restore a matching training checkpoint.
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
+        """Train ``max_epochs`` more epochs without re-initializing.
 
-        Returns the number of epochs already trained (restored).
-        """
-        done = 0
-        for _, cb in self.callbacks_:
-            if isinstance(cb, ConvergenceMonitor):
-                cb.restartable_ = True
-            elif isinstance(cb, TrainingCheckpoint) and resume:
-                done = cb.restore(self, X, y)
-        return done
-
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Continue training for ``max_epochs`` more epochs without re-initializing.
+        Each call runs a whole cosine schedule over its own epochs. The first
+        call on an unfitted regressor initializes it (seeded by
+        ``random_state``); later calls keep the weights, the target
+        standardization and the history. The convergence monitor never
+        restarts a ``partial_fit`` (that would discard the network): a
+        collapse or divergence raises :class:`~skgxp.callbacks.ConvergenceError`
+        (or warns, with ``on_failure="warn"``). Checkpoints are written but
+        not resumed from.
 
         Parameters
         ----------
@@ -475,6 +475,8 @@ class DeepGXPRegressor(NeuralNetRegressor):
             Measured expression.
         classes : None
             Unused, for scikit-learn compatibility.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As for :meth:`fit`.
         **fit_params : dict
             Passed to skorch.
 
@@ -484,20 +486,30 @@ class DeepGXPRegressor(NeuralNetRegressor):
             The regressor.
         """
         self._check_params()
-        first = not self.initialized_ or not hasattr(self, "target_scale_")
-        X = self._check_X(X, reset=first)
-        y = check_target(y, len(X))
-        with self._on_resolved_device():
-            if first:
-                self.target_scale_ = _scale_of(y)
-                self._seed()
-                self.initialize()
-            super().partial_fit(X, y, **fit_params)
+        first = not self.__sklearn_is_fitted__()
+        X, y, data, identity = self._fit_data(X, y, sample_weight, reset=first)
+        if first:
+            self.target_center_ = float(self.target_center)
+            self.target_scale_ = _scale_of(y)
+            self.restarts_ = []
+            self._seed()
+            self.initialize()
+        for _, cb in self.callbacks_:
+            if isinstance(cb, TrainingCheckpoint):
+                cb.restore(self, X, identity, resume=False)
+        begin_training(self, len(self.history), fresh=False)
+        super().partial_fit(*data, **fit_params)
         return self
 
-    def forward_iter(self, X, training=False, device="cpu"):
-        with self._on_resolved_device():
-            yield from super().forward_iter(X, training=training, device=device)
+    def _fit_data(self, X, y, sample_weight, reset):
+        """Validated ``X``, ``y``; what skorch trains on; what identifies the fit."""
+        X = self._check_X(X, reset=reset)
+        y = check_target(y, len(X))
+        if sample_weight is None:
+            return X, y, (X, y), y
+        w = check_sample_weight(sample_weight, len(X))
+        w = w / w.mean()
+        return X, y, (WeightedDataset(X, y, w), None), np.column_stack([y[:, 0], w])
 
     def predict(self, X):
         """Predict expression as the mean of the test-time views.
@@ -517,27 +529,22 @@ class DeepGXPRegressor(NeuralNetRegressor):
         if not is_dataset(X):  # skorch's scoring callbacks pass their Dataset
             X = self._check_X(X, reset=False)
         standardized = NeuralNet.predict_proba(self, X)
-        return standardized.ravel() * self.target_scale_ + self.target_center
+        return standardized.ravel() * self.target_scale_ + self.target_center_
 
     @available_if(lambda self: False)
     def predict_proba(self, X):
         """Not available: a regressor has no probabilities."""
 
-    def set_params(self, **params):
-        with self._on_resolved_device():
-            return super().set_params(**params)
-
     def __sklearn_is_fitted__(self):
         return bool(self.initialized_) and hasattr(self, "target_scale_")
 
     def __setstate__(self, state):
-        # skorch maps tensors with torch.device(state["device"]); resolve "auto".
+        # skorch maps tensors with torch.device(state["device"]): give it the
+        # device in use, then keep the parameter as it was.
         requested = state.get("device")
+        super().__setstate__({**state, "device": _resolved(requested)})
         if requested == "auto":
-            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
-        super().__setstate__(state)
-        if requested == "auto":
-            self.__dict__["device"] = "auto"
+            self.__dict__["device"] = requested
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -546,6 +553,21 @@ class DeepGXPRegressor(NeuralNetRegressor):
         tags.input_tags.allow_nan = False
         tags.regressor_tags.poor_score = True
         return tags
+
+
+def _resolved(device):
+    """``device`` with ``"auto"`` replaced by CUDA where available, else the CPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _unpack(batch):
+    """``(X, y, sample_weight)`` of a batch; weights are None when not given."""
+    if len(batch) == 3:
+        return batch
+    X, y = batch
+    return X, y, None
 
 
 def _cpu_bf16():
@@ -561,6 +583,12 @@ def _scale_of(y):
 
 
 def _check_codes(X, rows=65536):
+    """Refuse anything but PromoterEncoder codes, e.g. one-hot stored as uint8.
+
+    Codes have a fixed layout: vector codes in the 5' context columns, the
+    insert (codes 0-4) in one run from column ``CONTEXT_5P``, vector codes after.
+    """
+    cols = np.arange(X.shape[1])
     for start in range(0, len(X), rows):
         block = X[start : start + rows]
         bad = ~_VALID_CODES[block]
@@ -569,6 +597,19 @@ def _check_codes(X, rows=65536):
             raise ValueError(
                 f"X[{start + row}, {col}] = {block[row, col]} is not a PromoterEncoder "
                 f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
+            )
+        insert = block < VECTOR_BIT
+        lengths = insert.sum(axis=1, keepdims=True)
+        layout = (cols >= CONTEXT_5P) & (cols < CONTEXT_5P + np.maximum(lengths, 1))
+        bad = insert != layout
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"X[{start + row}] is not laid out as PromoterEncoder codes (vector "
+                f"codes {VECTOR_BIT}-{VECTOR_BIT + 4} in columns 0-{CONTEXT_5P - 1}, "
+                f"then the insert's codes 0-4 in one run, then vector codes): column "
+                f"{col} holds {block[row, col]}. One-hot input must be float, of shape "
+                "(n, 4, length) or (n, 4 * length)."
             )
 
 

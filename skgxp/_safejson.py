@@ -1,20 +1,22 @@
-"""Values as tagged JSON, resolved on load only against an allow-list; safe file I/O.
+"""Values as tagged JSON, resolved on load only against an allow-list.
 
 Classes and module-level objects are written by import path; reading accepts
 only the paths below (plus the ``torch.nn`` loss and ``torch.optim`` optimizer
 families), so a model file can name nothing that is not already trusted.
+Plain JSON data and the file I/O are in :mod:`skgxp._jsonio`.
 """
 
 import hashlib
 import importlib
 import inspect
-import json
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
+
+# plain_json is re-exported for the training-checkpoint callback (skgxp._resume).
+from ._jsonio import ModelFileError, plain_json  # noqa: F401
 
 # Loadable classes and objects, by the path written in model.json. torch.nn
 # losses and torch.optim optimizers are accepted as families (see resolve).
@@ -49,10 +51,6 @@ REFERENCES = {  # classes and module-level objects used as they are
     "skorch.utils.noop",
     "builtins.print",
 }
-
-
-class ModelFileError(ValueError):
-    """A model file or training checkpoint is missing, damaged or not loadable."""
 
 
 class Unrepresentable(Exception):
@@ -173,69 +171,6 @@ def decode(data, where):
     raise ModelFileError(f"{where} holds an unrecognised value {data!r}.")
 
 
-def plain_json(value, notes=None, where="value"):
-    """``value`` as plain JSON types (history, metadata); non-finite floats become None."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | np.integer) and not isinstance(value, np.bool_):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, list | tuple):
-        return [plain_json(v, notes, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        out = {}
-        for key, v in value.items():
-            try:
-                out[str(key)] = plain_json(v, notes, f"{where}[{key!r}]")
-            except TypeError:
-                if notes is None:
-                    raise
-                notes.append(f"{where}[{key!r}] ({type(v).__name__}) was not saved.")
-        return out
-    raise TypeError(f"{where} is {type(value).__name__}, which is not JSON data.")
-
-
-def canonical(doc):
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
 def sha256(data):
     """Hex SHA-256 of bytes or of a contiguous array's buffer."""
     return hashlib.sha256(memoryview(data).cast("B")).hexdigest()
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _reject_constant(name):
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _finite_float(text):
-    value = float(text)
-    if not math.isfinite(value):  # e.g. 1e999
-        raise ValueError(f"number {text} is out of range")
-    return value
-
-
-def read_json(path, what):
-    """Parse a JSON file strictly, raising ModelFileError naming it."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except FileNotFoundError:
-        raise ModelFileError(f"{path} not found: not {what}.") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path} is not valid JSON (truncated or edited?): {exc}") from None

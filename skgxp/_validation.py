@@ -67,7 +67,19 @@ def check_features(X, onehot_width=None):
             f"X[{bad[0]}] contains {X.reshape(len(X), -1)[tuple(bad)].item()!r} at "
             f"column {bad[1]}; one-hot input must be finite (no NaN or inf)."
         )
+    flat = X.reshape(len(X), -1)
+    bad = _first_outside(flat, 0.0, 1.0)
+    if bad is not None:
+        raise ValueError(
+            f"X[{bad[0]}] contains {flat[tuple(bad)].item()!r} at column {bad[1]}; "
+            "one-hot values lie in [0, 1]. PromoterEncoder codes must stay uint8."
+        )
     return X.astype(np.float32, copy=False)
+
+
+def _first_outside(values, low, high):
+    bad = (values < low) | (values > high)
+    return np.argwhere(bad)[0] if bad.any() else None
 
 
 def check_target(y, n_samples):
@@ -112,3 +124,26 @@ def check_target(y, n_samples):
             f"y[{bad[0]}] = {y[bad[0]]} does not fit in float32; rescale the targets."
         )
     return y32.reshape(-1, 1)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Return sample weights as float32 of shape ``(n_samples,)``, or raise."""
+    w = np.asarray(sample_weight)
+    if w.ndim != 1 or len(w) != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per row of X; "
+            f"got shape {w.shape}."
+        )
+    if w.dtype.kind == "b" or w.dtype.kind not in "iuf":
+        raise TypeError(f"sample_weight must be numeric; got dtype {w.dtype}.")
+    w = w.astype(np.float64)
+    bad = _first_nonfinite(w)
+    if bad is None and (w < 0).any():
+        bad = np.argwhere(w < 0)[0]
+    if bad is not None:
+        raise ValueError(
+            f"sample_weight[{bad[0]}] is {w[bad[0]]}; weights must be finite and >= 0."
+        )
+    if not w.sum() > 0:
+        raise ValueError("sample_weight sums to 0; at least one row needs a weight > 0.")
+    return w.astype(np.float32)

@@ -1,12 +1,8 @@
 """skorch callbacks of the DeepGXP recipe: schedule, convergence monitor, resumable checkpoints."""
 
-from ._callbacks import (
-    ConvergenceError,
-    ConvergenceMonitor,
-    CosinePerBatch,
-    TrainingCheckpoint,
-    restart_seed,
-)
+from ._convergence import ConvergenceError, ConvergenceMonitor, restart_seed
+from ._resume import TrainingCheckpoint
+from ._schedule import CosinePerBatch
 
 __all__ = [
     "ConvergenceError",

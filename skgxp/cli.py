@@ -6,11 +6,13 @@ score) and ``demo``. Run ``skgxp COMMAND --help`` for each.
 """
 
 import argparse
+import contextlib
 import os
+import re
 import sys
 
 from . import __version__
-from ._commands import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from ._cli_errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -113,7 +115,11 @@ def _add_plots(parser, what, where):
 
 def build_parser():
     """The argument parser of the ``skgxp`` command."""
-    from . import _commands, _fit_command
+    from ._cv_command import cv
+    from ._demo_command import demo
+    from ._evaluate_command import evaluate
+    from ._fit_command import fit
+    from ._predict_command import predict
 
     parser = argparse.ArgumentParser(
         prog="skgxp", description=_DESCRIPTION, epilog=_EXIT_CODES,
@@ -135,7 +141,7 @@ completed epoch. At the end DIR holds the model (load it in Python with
 skgxp.load(DIR)), provenance.json (parameters, package versions, data
 SHA-256 and row count, training time, device) and target_stats.json (for
 `skgxp predict --calibrate`).""",
-        _fit_command.fit,
+        fit,
     )
     fit.add_argument("train", metavar="TRAIN", help="training file")
     fit.add_argument("--out", required=True, metavar="DIR",
@@ -162,7 +168,7 @@ sequence column. PRED is a TSV with columns `index` (0-based data row of
 SEQS), `sequence` and `prediction`; with --calibrate also `raw_prediction`.
 Calibration maps predictions to quantiles of the training targets saved at
 fit time: 'normal' is BHI's submitted post-processing.""",
-        _commands.predict,
+        predict,
     )
     predict.add_argument("model_dir", metavar="MODEL_DIR", help="directory from skgxp fit")
     predict.add_argument("seqs", metavar="SEQS", help="sequences to predict")
@@ -190,7 +196,7 @@ averaged prediction. Prints per fold, then the mean (sd) over folds of the
 Huber loss (standardized targets), Pearson r and Spearman rho on the training
 and validation sides, as BHI's Table 1 (validation r 0.7536 (0.00096) and
 rho 0.7701 (0.00074) on the full 6.7-million-row file).""",
-        _commands.cv,
+        cv,
     )
     cv.add_argument("train", metavar="TRAIN", help="training file (as for fit)")
     cv.add_argument("--folds", type=_positive_int, default=5, metavar="K",
@@ -217,7 +223,7 @@ sequence when both have a sequence column, else by index (the row of the
 official test file); --by chooses. Rows of PRED without a label are ignored;
 a label without a prediction is an error. Default labels: the bundled public
 leaderboard (8,570 sequences, with its 4,964 SNV / motif pairs).""",
-        _commands.evaluate,
+        evaluate,
     )
     evaluate.add_argument("predictions", metavar="PRED", help="predictions TSV")
     evaluate.add_argument("--labels", metavar="FILE", default=None,
@@ -238,7 +244,7 @@ Train DeepGXP on the bundled DREAM demo set (6,370 sequences, 10% held out
 for validation) and print the DREAM scores on the bundled public-leaderboard
 labels, raw and after BHI's quantile post-processing. On a CPU the network is
 trained at reduced width unless --full is given.""",
-        _commands.demo,
+        demo,
     )
     demo.add_argument("--epochs", type=_positive_int, default=7, metavar="N",
                       help="training epochs")
@@ -260,6 +266,36 @@ def _error(message):
     print(f"skgxp: error: {message}", file=sys.stderr)
 
 
+_ANSI_CODE = re.compile("\x1b\\[[0-9;]*m")
+
+
+class _PlainText:
+    """A text stream that drops ANSI colour codes (skorch colours its epoch table)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(_ANSI_CODE.sub("", text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _plain_stdout():
+    """No colour codes in standard output unless it is a terminal (log files, pipes)."""
+    stdout = sys.stdout
+    if stdout.isatty():
+        yield
+        return
+    sys.stdout = _PlainText(stdout)
+    try:
+        yield
+    finally:
+        sys.stdout = stdout
+
+
 def main(argv=None):
     """Run the ``skgxp`` command; return its exit status.
 
@@ -275,6 +311,11 @@ def main(argv=None):
         when interrupted.
     """
     args = build_parser().parse_args(argv)
+    with _plain_stdout():
+        return _run(args)
+
+
+def _run(args):
     debug = os.environ.get("SKGXP_DEBUG", "") not in ("", "0")
     try:
         return args.run(args) or 0

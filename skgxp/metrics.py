@@ -1,10 +1,12 @@
 """Correlation scorers and the DREAM 2022 challenge's weighted score."""
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import make_scorer
 
 #: Subset weights of the official score (prixfixe/evaluation.py); they sum to 4.65.
@@ -156,6 +158,20 @@ def dream_score(y_pred, labels=None, pairs=None):
     score : DreamScore
         ``pearson_score``, ``spearman_score`` and the per-subset ``table``.
 
+    Raises
+    ------
+    ValueError
+        If a prediction is missing, duplicated or not finite, or a pair
+        names a test index that ``labels`` lacks.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        When the predictions (for paired subsets their alt - ref
+        differences) are constant on a subset: a correlation with a
+        constant is undefined, so that subset's ``pearson_r`` and
+        ``spearman`` are NaN, and so are both scores.
+
     Examples
     --------
     >>> from skgxp.datasets import load_public_leaderboard
@@ -165,8 +181,17 @@ def dream_score(y_pred, labels=None, pairs=None):
     >>> round(perfect.pearson_score, 6), round(perfect.spearman_score, 6)
     (1.0, 1.0)
     """
-    rows = [_subset_row(subset, truth, predicted)
-            for subset, truth, predicted in subset_arrays(y_pred, labels, pairs)]
+    arrays = subset_arrays(y_pred, labels, pairs)
+    constant = [subset for subset, _, predicted in arrays if np.ptp(predicted) == 0]
+    if constant:
+        warnings.warn(
+            f"y_pred is constant on subset(s) {', '.join(constant)} (for paired subsets: "
+            "its alt - ref differences); a correlation with a constant is undefined, so "
+            "their pearson_r and spearman are NaN, and so are both scores.",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+    rows = [_subset_row(subset, truth, predicted) for subset, truth, predicted in arrays]
     table = pd.DataFrame(rows).set_index("subset")
     weights = table["weight"]
     return DreamScore(
@@ -234,6 +259,7 @@ def subset_arrays(y_pred, labels=None, pairs=None):
         if len(idx):
             arrays.append((subset, truth[idx].to_numpy(), predicted[idx].to_numpy()))
     if pairs is not None:
+        _check_pairs(pairs, truth.index)
         for subset in PAIRED_SUBSETS:
             sub = pairs[pairs["subset"] == subset]
             if len(sub):
@@ -244,6 +270,19 @@ def subset_arrays(y_pred, labels=None, pairs=None):
                     predicted[alt].to_numpy() - predicted[ref].to_numpy(),
                 ))
     return arrays
+
+
+def _check_pairs(pairs, labelled):
+    missing = [c for c in ("index_ref", "index_alt", "subset") if c not in pairs]
+    if missing:
+        raise ValueError(f"pairs lacks column {missing[0]!r}; it has {list(pairs)!r}.")
+    ids = pd.unique(pairs[["index_ref", "index_alt"]].to_numpy().ravel())
+    absent = ids[~pd.Index(ids).isin(labelled)]
+    if absent.size:
+        shown = ", ".join(map(str, absent[:10])) + (", ..." if absent.size > 10 else "")
+        raise ValueError(
+            f"pairs name {absent.size} test indices that labels lacks: {shown}."
+        )
 
 
 def _subset_row(subset, truth, predicted):

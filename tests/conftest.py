@@ -1,6 +1,13 @@
 """Shared fixtures: tiny model settings, a slice of the bundled demo data, and
 BHI's padding / shifting / one-hot rules re-typed in plain Python (from the
-reference description of BHI's ``data.py``), independent of skgxp's code."""
+reference description of BHI's ``data.py``), independent of skgxp's code.
+
+The tiny module settings are defined here once: tests take them from the
+``tiny`` / ``sensitive`` fixtures, or, where no fixture reaches (module-level
+parametrization), as ``from conftest import TINY``. The benchmarks have their
+own copy in ``benchmarks/_common.py`` (they do not import test code), and
+docstrings and examples spell the settings out, since each must run alone.
+"""
 
 import types
 
@@ -16,12 +23,16 @@ VECTOR_LEFT = "GCTAGCAGGAATGATGCAAAAGGTTCCCGATTCGAAC"
 VECTOR_RIGHT = (
     "TCTTAATTAAAAAAAGATAGAAAACATTAGGAGTGTAACACAAGACTTTCGGATCCTGAGCAGGCAAGATAAACGA"
 )
+#: Module settings small enough for a fit in well under a second.
 TINY = {
     "module__conv1_channels": 4,
     "module__lstm_hidden_size": 4,
     "module__conv2_channels": 4,
     "module__fc_size": 4,
 }
+#: TINY widened so that the fitted network's predictions vary with its input
+#: (at the default random_state), for tests that need defined correlations.
+SENSITIVE = {**TINY, "module__conv1_channels": 8, "module__fc_size": 8}
 
 
 def bhi_pad(seq, mode, max_length=110):
@@ -90,6 +101,12 @@ def bhi():
 def tiny():
     """Module settings small enough for a fit in well under a second."""
     return dict(TINY)
+
+
+@pytest.fixture(scope="session")
+def sensitive():
+    """Tiny module settings whose fitted predictions vary with the input."""
+    return dict(SENSITIVE)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""QuantileCalibrator: BHI's normal formula, the empirical quantile, frozen
-regressors and parameter routing in searches."""
+"""QuantileCalibrator: BHI's normal formula, the empirical quantile, its score,
+frozen regressors and parameter routing in searches."""
 
 import numpy as np
 import pytest
@@ -38,20 +38,62 @@ def test_normal_equals_bhis_postprocessing_in_standardized_units(data):
     np.testing.assert_allclose(calibrated.predict(X), bhi, rtol=1e-10)
 
 
-def test_empirical_is_the_fraction_of_training_targets_at_or_below(data):
+def test_empirical_is_hazens_plotting_position_of_the_mid_rank(data):
     X, y = data
     calibrated = QuantileCalibrator(LinearRegression(), method="empirical").fit(X, y)
     raw = LinearRegression().fit(X, y).predict(X)
-    expected = (y[None, :] <= raw[:, None]).mean(axis=1)
-    np.testing.assert_array_equal(calibrated.predict(X), expected)
+    below = (y[None, :] < raw[:, None]).sum(axis=1)
+    equal = (y[None, :] == raw[:, None]).sum(axis=1)
+    expected = (below + equal / 2 + 0.5) / (len(y) + 1)
+    np.testing.assert_allclose(calibrated.predict(X), expected, rtol=1e-15)
 
 
-def test_empirical_counts_ties_as_at_or_below():
+def test_empirical_counts_ties_half_below_and_half_above():
     calibrated = QuantileCalibrator(LinearRegression(), method="empirical")
     calibrated.fit(np.arange(4.0)[:, None], [1.0, 2.0, 2.0, 3.0])
-    np.testing.assert_array_equal(
-        calibrated.transform_predictions([0.5, 1.0, 2.0, 2.5, 9.0]), [0, 0.25, 0.75, 0.75, 1]
+    # n = 4: (n_below + n_equal / 2 + 1 / 2) / 5.
+    np.testing.assert_allclose(
+        calibrated.transform_predictions([0.5, 1.0, 2.0, 2.5, 9.0]),
+        [0.1, 0.2, 0.5, 0.7, 0.9], rtol=1e-15,
     )
+
+
+def test_empirical_stays_strictly_inside_0_and_1_beyond_the_targets(data):
+    X, y = data
+    calibrated = QuantileCalibrator(LinearRegression(), method="empirical").fit(X, y)
+    ends = calibrated.transform_predictions([-1e300, 1e300])
+    np.testing.assert_allclose(ends, [0.5 / 121, 120.5 / 121], rtol=1e-15)
+
+
+def test_normal_rounds_to_1_more_than_8_3_sd_above_the_mean(data):
+    # The float64 limit that QuantileCalibrator.predict documents.
+    X, y = data
+    calibrated = QuantileCalibrator(LinearRegression()).fit(X, y)
+    above = calibrated.transform_predictions(y.mean() + np.array([8.2, 8.4]) * y.std())
+    assert above[0] < 1.0
+    assert above[1] == 1.0
+
+
+def test_score_is_the_pearson_r_of_the_quantiles_with_y(data):
+    X, y = data
+    calibrated = QuantileCalibrator(LinearRegression()).fit(X, y)
+    quantiles = stats.norm.cdf((LinearRegression().fit(X, y).predict(X) - y.mean()) / y.std())
+    assert calibrated.score(X, y) == pytest.approx(np.corrcoef(quantiles, y)[0, 1], rel=1e-12)
+
+
+def test_default_scoring_in_a_search_prefers_the_informative_model():
+    # y is the small difference of two correlated features: a heavily shrunk
+    # Ridge points the wrong way (Pearson r about 0.24, against 0.97). The
+    # R-squared of (0, 1) quantiles against y of spread 0.003 would prefer it.
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=120)
+    x1 = x0 + 0.3 * rng.normal(size=120)
+    y = 0.01 * (x1 - x0 + 0.05 * rng.normal(size=120))
+    search = GridSearchCV(
+        QuantileCalibrator(Ridge()), {"regressor__alpha": [1e6, 0.01]},
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(np.c_[x0, x1], y)
+    assert search.best_params_ == {"regressor__alpha": 0.01}
 
 
 def test_calibration_keeps_the_ranking(data):

@@ -1,6 +1,8 @@
 """The ``skgxp`` command: subcommands end to end on tiny data, errors and exit codes."""
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -12,6 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy import stats
 
 import skgxp
@@ -129,6 +132,39 @@ def test_fit_writes_provenance(model_dir, train_file):
         "cv": 0.25, "stratified": False, "random_state": 40}}
 
 
+def test_fit_provenance_records_the_precision_used(model_dir):
+    from skgxp._regressor import _cpu_bf16
+
+    record = json.loads((model_dir / "provenance.json").read_text())
+    assert record["training"]["precision"] == ("bf16" if _cpu_bf16() else "fp32")
+
+
+def test_fit_provenance_time_of_this_run_is_within_all_runs(model_dir):
+    training = json.loads((model_dir / "provenance.json").read_text())["training"]
+    assert 0 < training["seconds_this_run"] <= training["seconds_all_runs"]
+
+
+def test_resumed_fit_adds_the_earlier_run_to_all_runs(train_file, tmp_path, capsys,
+                                                      monkeypatch):
+    from skgxp.callbacks import TrainingCheckpoint
+
+    write = TrainingCheckpoint.on_epoch_end
+
+    def write_then_interrupt(self, net, **kwargs):
+        write(self, net, **kwargs)
+        raise KeyboardInterrupt  # skorch ends fit quietly, as on Ctrl-C
+
+    out = str(tmp_path / "m")
+    with monkeypatch.context() as patch:
+        patch.setattr(TrainingCheckpoint, "on_epoch_end", write_then_interrupt)
+        assert run_cli(capsys, "fit", train_file, "--out", out, *FIT)[0] == 130
+    assert run_cli(capsys, "fit", train_file, "--out", out, *FIT)[0] == 0
+    training = json.loads((tmp_path / "m" / "provenance.json").read_text())["training"]
+    first_epoch = skgxp.load(out)[-1].history[0, "dur"]
+    assert training["seconds_all_runs"] - training["seconds_this_run"] == pytest.approx(
+        first_epoch, abs=2e-3)
+
+
 def test_fit_provenance_is_also_in_the_checksummed_model_file(model_dir):
     model_json = json.loads((model_dir / "model.json").read_text())
     record = json.loads((model_dir / "provenance.json").read_text())
@@ -142,6 +178,37 @@ def test_fit_writes_target_stats(model_dir, demo_rows):
     assert stats_["mean"] == pytest.approx(y.mean())
     assert stats_["std"] == pytest.approx(y.std())
     assert sum(stats_["counts"]) == N_TRAIN
+
+
+@pytest.fixture(scope="module")
+def redirected_fit(tmp_path_factory, train_file):
+    """``skgxp fit`` without --quiet, its output going to files rather than a terminal."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["fit", train_file, "--out", str(tmp_path_factory.mktemp("loud") / "m"),
+            *FIT[:-1]]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(argv)
+    assert status == 0, err.getvalue()
+    return out.getvalue(), err.getvalue()
+
+
+def test_redirected_fit_output_has_no_colour_codes(redirected_fit):
+    out, _ = redirected_fit
+    assert "valid_pearson" in out  # the per-epoch table is there
+    assert "\x1b[" not in out
+
+
+def test_redirected_fit_has_no_progress_bar(redirected_fit):
+    _, err = redirected_fit
+    assert err == ""
+
+
+def test_fit_prints_the_device_and_precision_used(redirected_fit):
+    from skgxp._regressor import _cpu_bf16
+
+    out, _ = redirected_fit
+    used = "cpu, bf16 autocast" if _cpu_bf16() else "cpu, fp32"
+    assert f"training 2 epochs on {used}; checkpoints in" in out
 
 
 def test_fit_reads_a_headered_csv_with_named_columns(tmp_path, demo_rows, capsys):
@@ -176,7 +243,36 @@ def test_fit_invalid_base_names_its_line(tmp_path, capsys):
     path.write_text("sequence,expression\nACGT,1\nACZT,2\n")
     status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"))
     assert status == 2
-    assert f"{path}, line 3: the sequence has invalid character 'Z' at position 2" in err
+    assert err == (f"skgxp: error: {path}, line 3: the sequence has invalid character 'Z' "
+                   "at character 3 (1-based); only A, C, G, T and N (any case) are "
+                   "allowed.\n")
+
+
+def test_fit_invalid_base_after_an_empty_line_names_its_file_line(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_text("ACGT\t1\n\nACGT\t2\nACZT\t3\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"))
+    assert status == 2
+    assert f"{path}, line 4: the sequence has invalid character 'Z'" in err
+
+
+def test_fit_infinite_target_exits_2_and_leaves_nothing(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_text("ACGT\t1\n" * 11 + "ACGT\tinf\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"), *FIT)
+    assert status == 2
+    assert err == f"skgxp: error: {path}, line 12: 'expression' is 'inf', not a finite number.\n"
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_target_beyond_float32_exits_2_naming_its_line(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_text("ACGT\t1\n\nACGT\t1e39\n")
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"), *FIT)
+    assert status == 2
+    assert err == (f"skgxp: error: {path}, line 3: the target 1e+39 does not fit in "
+                   "float32; rescale the targets.\n")
+    assert not (tmp_path / "m").exists()
 
 
 def test_fit_missing_column_names_the_options(tmp_path, capsys):
@@ -236,14 +332,38 @@ def test_fit_refuses_a_foreign_nonempty_directory(train_file, tmp_path, capsys):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def unfinished_fit(out, settings_text):
+    """A model directory as a fit killed after its first epoch leaves it."""
+    (out / CHECKPOINT_DIR).mkdir(parents=True)
+    (out / CHECKPOINT_DIR / "training_checkpoint.pt").write_bytes(b"")
+    (out / SETTINGS_FILE).write_text(settings_text)
+    return out
+
+
 def test_fit_refuses_to_resume_with_other_settings(train_file, tmp_path, capsys):
-    out = tmp_path / "m"
-    out.mkdir()
-    (out / SETTINGS_FILE).write_text(json.dumps({"epochs": 5}))
+    out = unfinished_fit(tmp_path / "m", json.dumps({"epochs": 5}))
     status, _, err = run_cli(capsys, "fit", train_file, "--out", str(out), *FIT)
     assert status == 2
     assert "holds an unfinished fit with other settings (" in err
     assert "epochs: 5 there, 2 now" in err
+
+
+def test_fit_settings_without_a_checkpoint_do_not_block_a_new_fit(train_file, tmp_path,
+                                                                   capsys):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / SETTINGS_FILE).write_text(json.dumps({"epochs": 5}))
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(out), *FIT)
+    assert status == 0, err
+    assert (out / "model.json").exists()
+
+
+def test_fit_damaged_settings_file_exits_2(train_file, tmp_path, capsys):
+    out = unfinished_fit(tmp_path / "m", '{"epochs": 5')
+    status, _, err = run_cli(capsys, "fit", train_file, "--out", str(out), *FIT)
+    assert status == 2
+    assert err.startswith(f"skgxp: error: {out / SETTINGS_FILE} is not valid JSON "
+                          "(truncated or edited?)")
 
 
 def test_fit_training_failure_exits_1(train_file, tmp_path, capsys, monkeypatch):
@@ -373,14 +493,16 @@ def test_predict_normal_calibration_uses_training_target_stats(
     np.testing.assert_allclose(table["prediction"], expected, rtol=1e-6)
 
 
-def test_predict_empirical_calibration_is_the_fraction_of_targets_below(
+def test_predict_empirical_calibration_is_the_mid_rank_quantile(
         model_dir, seqs_file, demo_rows, tmp_path, capsys):
     path, _ = seqs_file
     _, y = demo_rows
     run_cli(capsys, "predict", str(model_dir), path, "--out", str(tmp_path / "p.tsv"),
             "--calibrate", "empirical")
     table = read_predictions(tmp_path / "p.tsv")
-    expected = [(y <= raw).mean() for raw in table["raw_prediction"].to_numpy()]
+    # QuantileCalibrator's mid-rank with Hazen's plotting position.
+    expected = [((y < raw).sum() + (y == raw).sum() / 2 + 0.5) / (len(y) + 1)
+                for raw in table["raw_prediction"].to_numpy()]
     np.testing.assert_allclose(table["prediction"], expected, atol=1e-6)
 
 
@@ -394,6 +516,16 @@ def test_predict_calibration_without_target_stats_exits_2(
                              "--out", str(tmp_path / "p.tsv"), "--calibrate", "normal")
     assert status == 2
     assert "--calibrate normal needs" in err and "target_stats.json" in err
+
+
+def test_predict_damaged_target_stats_exit_2(model_dir, seqs_file, tmp_path, capsys):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / "target_stats.json").write_text('{"n": NaN}')
+    status, _, err = run_cli(capsys, "predict", str(copy), seqs_file[0],
+                             "--out", str(tmp_path / "p.tsv"), "--calibrate", "normal")
+    assert status == 2
+    assert err.startswith(f"skgxp: error: {copy / 'target_stats.json'} is not valid JSON")
 
 
 def test_predict_missing_model_directory_exits_2(seqs_file, tmp_path, capsys):
@@ -463,7 +595,17 @@ def test_evaluate_non_numeric_prediction_names_its_line(labels, tmp_path, capsys
     table[["sequence", "prediction"]].to_csv(path, sep="\t", index=False)
     status, _, err = run_cli(capsys, "evaluate", str(path))
     assert status == 2
-    assert f"{path}, line 5: prediction 'high' is not a number." in err
+    assert f"{path}, line 5: prediction 'high' is not a finite number." in err
+
+
+def test_evaluate_infinite_prediction_names_its_line(labels, tmp_path, capsys):
+    path = tmp_path / "pred.tsv"
+    table = labels.assign(prediction=labels["expression"].astype(str))
+    table.loc[3, "prediction"] = "inf"
+    table[["sequence", "prediction"]].to_csv(path, sep="\t", index=False)
+    status, _, err = run_cli(capsys, "evaluate", str(path))
+    assert status == 2
+    assert f"{path}, line 5: prediction 'inf' is not a finite number." in err
 
 
 def test_evaluate_without_prediction_column_exits_2(tmp_path, capsys):
@@ -512,6 +654,46 @@ def test_cv_only_fold_out_of_range_exits_2(train_file, capsys):
 
 
 # -- skgxp demo and --plots --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_run():
+    """run_demo called with 2 torch threads: the lines it printed, threads seen, after."""
+    from skgxp._demo import run_demo
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    lines, threads = [], []
+
+    def out(line):
+        lines.append(line)
+        threads.append(torch.get_num_threads())
+
+    try:
+        run_demo(epochs=1, batch_size=256, tta=1, device="cpu", params=json.loads(TINY),
+                 out=out)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    return lines, threads, after
+
+
+def test_demo_trains_with_one_torch_thread_on_the_cpu(demo_run):
+    _, threads, _ = demo_run
+    assert set(threads) == {1}
+
+
+def test_demo_restores_the_callers_torch_threads(demo_run):
+    _, _, after = demo_run
+    assert after == 2
+
+
+def test_demo_prints_the_device_and_precision_used(demo_run):
+    from skgxp._regressor import _cpu_bf16
+
+    lines, _, _ = demo_run
+    used = "cpu, bf16 autocast" if _cpu_bf16() else "cpu, fp32"
+    assert lines[0].endswith(f"1 epochs, batch 256, on {used}.")
 
 
 def test_demo_with_plots_writes_three_pngs(tmp_path, capsys):

@@ -144,3 +144,57 @@ def test_empty_first_line(tmp_path):
     path = _write(tmp_path, "train.txt", "\nACGT\t1\n")
     with pytest.raises(ValueError, match=r"the first line is empty; expected sequences\.$"):
         read_challenge_file(path)
+
+
+def test_line_numbers_count_empty_lines(tmp_path):
+    path = _write(tmp_path, "train.txt", "ACGT\t1\n\nTTGA\t2\nAAAA\thigh\n")
+    with pytest.raises(ValueError, match=r"train\.txt, line 4: 'expression' is 'high'"):
+        read_challenge_file(path)
+
+
+def test_line_numbers_count_lines_of_spaces(tmp_path):
+    path = _write(tmp_path, "train.txt", "ACGT\t1\n   \nAAAA\thigh\n")
+    with pytest.raises(ValueError, match=r"train\.txt, line 3: 'expression' is 'high'"):
+        read_challenge_file(path)
+
+
+def test_empty_value_after_an_empty_line_names_its_line(tmp_path):
+    path = _write(tmp_path, "train.tsv", "sequence\texpression\n\nACGT\t1\nTTGA\t\n")
+    with pytest.raises(ValueError, match=r"train\.tsv, line 4: 'expression' is empty"):
+        read_challenge_file(path)
+
+
+@pytest.mark.parametrize("value", ["NA", "nan", "NaN", "N/A"])
+def test_missing_value_marker_is_reported_as_written(tmp_path, value):
+    path = _write(tmp_path, "train.txt", f"ACGT\t1\nTTGA\t{value}\n")
+    with pytest.raises(
+        ValueError, match=rf"train\.txt, line 2: 'expression' is '{value}', not a number\.$"
+    ):
+        read_challenge_file(path)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999"])
+def test_infinite_target_is_reported_as_written(tmp_path, value):
+    path = _write(tmp_path, "train.txt", f"ACGT\t1\nTTGA\t{value}\n")
+    with pytest.raises(
+        ValueError,
+        match=rf"train\.txt, line 2: 'expression' is '{value}', not a finite number\.$",
+    ):
+        read_challenge_file(path)
+
+
+def test_sequences_spelled_like_missing_values_are_sequences(tmp_path):
+    X, _ = read_challenge_file(_write(tmp_path, "train.txt", "NA\t1\nNAN\t2\nnan\t3\n"))
+    assert X.tolist() == ["NA", "NAN", "nan"]
+
+
+def test_first_row_with_a_bad_target_is_data_not_a_header(tmp_path):
+    path = _write(tmp_path, "train.txt", "ACGT\tNA\nTTGA\t2\n")
+    with pytest.raises(ValueError, match=r"train\.txt, line 1: 'expression' is 'NA'"):
+        read_challenge_file(path)
+
+
+def test_sequences_only_ignore_a_headerless_second_column(tmp_path):
+    X, y = read_challenge_file(_write(tmp_path, "test.txt", "ACGT\tNA\nTTGA\t?\n"),
+                               target_column=None)
+    assert X.tolist() == ["ACGT", "TTGA"] and y is None

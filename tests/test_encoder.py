@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from skgxp import PromoterEncoder
+from skgxp import _encoder
 
 SEQS = ["ACGTNACGTA", "TTGCA", "GATTACA"]
 
@@ -255,12 +256,68 @@ def test_set_output_default_is_accepted():
     assert encoder.set_output(transform="default") is encoder
 
 
-def test_many_rows_across_chunks_are_encoded_in_order(bhi):
+#: A C G T N -> 0-4; any case.
+_BASE_CODES = bytes.maketrans(b"ACGTNacgtn", bytes([0, 1, 2, 3, 4] * 2))
+
+
+def _codes_row_by_row(seqs, bhi, length=110):
+    """Codes built one row at a time with bytes.translate: 5' flank (vector bit
+    set), the insert cut to ``length``, the 3' flank, then vector N."""
+    left = bhi.left.encode().translate(_BASE_CODES)
+    right = bhi.right.encode().translate(_BASE_CODES)
+    left, right = bytes(c | 8 for c in left), bytes(c | 8 for c in right)
+    rows = []
+    for seq in seqs:
+        insert = seq[:length].encode().translate(_BASE_CODES)
+        rows.append(left + insert + right + bytes([12]) * (length - len(insert)))
+    return np.frombuffer(b"".join(rows), np.uint8).reshape(len(seqs), -1)
+
+
+def test_row_by_row_reference_matches_the_documented_layout(bhi):
+    # The reference below is itself checked on one row against the layout test.
+    assert np.array_equal(_codes_row_by_row(["ACGTN"], bhi, length=12),
+                          _encode(["ACGTN"], length=12))
+
+
+def test_small_chunks_give_the_codes_of_a_row_by_row_encoding(bhi, monkeypatch):
+    # 1,000 bytes: 5 rows per chunk (the next 1,024 rows hold one of about
+    # 200 bp), so 600 chunks, each padded to the width of its own longest row.
+    monkeypatch.setattr(_encoder, "_CHUNK_BYTES", 1000)
     rng = np.random.default_rng(1)
     seqs = bhi.random_sequences(rng, 3000, 1, 200, alphabet="ACGTNacgtn")
-    codes = _encode(seqs)
-    kept = [s.upper()[:110] for s in seqs]
-    lengths = (codes < 8).sum(axis=1)
-    assert lengths.tolist() == [len(s) for s in kept]
-    decoded = bhi.decode(codes[:, 37:147])
-    assert all(d[: len(k)] == k for d, k in zip(decoded, kept, strict=True))
+    np.testing.assert_array_equal(_encode(seqs), _codes_row_by_row(seqs, bhi))
+
+
+def test_a_bad_character_in_a_later_chunk_names_its_row(bhi, monkeypatch):
+    monkeypatch.setattr(_encoder, "_CHUNK_BYTES", 1000)
+    seqs = ["ACGT" * 50] * 30
+    seqs[23] = "ACGT" * 10 + "Z"  # chunk 5 (rows 20-24)
+    with pytest.raises(ValueError, match=r"^X\[23\] has invalid character 'Z' at position 40;"):
+        _encode(seqs)
+
+
+def test_an_empty_string_in_a_later_chunk_names_its_row(monkeypatch):
+    monkeypatch.setattr(_encoder, "_CHUNK_BYTES", 1000)
+    seqs = ["ACGT" * 50] * 30
+    seqs[27] = ""
+    with pytest.raises(ValueError, match=r"^X\[27\] is an empty string;"):
+        _encode(seqs)
+
+
+def test_a_missing_sequence_in_a_later_chunk_names_its_row(monkeypatch):
+    monkeypatch.setattr(_encoder, "_CHUNK_BYTES", 1000)
+    seqs = ["ACGT" * 50] * 30
+    seqs[26] = None
+    with pytest.raises(TypeError, match=r"^X\[26\] is None of type NoneType;"):
+        _encode(seqs)
+
+
+def test_rows_across_real_4_mib_chunks_give_the_codes_of_a_row_by_row_encoding(bhi):
+    # 200-bp rows: 4 MiB / 200 = 20,971 rows per chunk, so 45,000 rows span
+    # three chunks (boundaries at rows 20,971 and 41,942).
+    assert _encoder._CHUNK_BYTES == 1 << 22
+    rng = np.random.default_rng(2)
+    letters = np.frombuffer(b"ACGTNacgtn", np.uint8)
+    text = letters[rng.integers(0, 10, size=45_000 * 200)].tobytes().decode()
+    seqs = [text[i : i + 200] for i in range(0, len(text), 200)]
+    np.testing.assert_array_equal(_encode(seqs), _codes_row_by_row(seqs, bhi))

@@ -1,12 +1,14 @@
 """Correlation scorers and the DREAM 2022 weighted score."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import UndefinedMetricWarning
 
 from skgxp.datasets import load_public_leaderboard
 from skgxp.metrics import (
@@ -181,5 +183,48 @@ def test_correlations_of_unequal_lengths_raise():
 def test_dream_score_is_nan_when_a_subset_correlation_is_undefined():
     labels = load_public_leaderboard()
     constant = np.zeros(len(labels))
-    score = dream_score(constant)
+    with pytest.warns(UndefinedMetricWarning):
+        score = dream_score(constant)
     assert np.isnan(score.pearson_score) and np.isnan(score.spearman_score)
+
+
+def test_constant_predictions_warn_naming_the_subsets_and_the_cause():
+    constant = pd.Series(0.5, index=PRED.index)
+    with pytest.warns(UndefinedMetricWarning) as record:
+        dream_score(constant, LABELS, PAIRS)
+    assert [str(w.message) for w in record] == [
+        "y_pred is constant on subset(s) all, high_exp, random, SNVs (for paired subsets: "
+        "its alt - ref differences); a correlation with a constant is undefined, so their "
+        "pearson_r and spearman are NaN, and so are both scores."
+    ]
+
+
+def test_constant_pair_differences_warn_naming_only_the_paired_subset():
+    # alt - ref is exactly 0.5 for every pair; the single-sequence subsets vary.
+    pred = PRED.copy()
+    pred[[14, 16, 18]] = [0.25, 1.0, 0.75]
+    pred[[15, 17, 19]] = [0.75, 1.5, 1.25]
+    with pytest.warns(UndefinedMetricWarning, match=r"^y_pred is constant on subset\(s\) SNVs "):
+        score = dream_score(pred, LABELS, PAIRS)
+    assert np.isnan(score.table.loc["SNVs", "pearson_r"])
+    assert np.isfinite(score.table.loc["all", "pearson_r"])
+
+
+def test_varying_predictions_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dream_score(PRED, LABELS, PAIRS)
+
+
+def test_pair_with_an_unlabelled_index_names_the_missing_ids():
+    pairs = pd.DataFrame({"index_ref": [14, 98, 18], "index_alt": [15, 99, 98],
+                          "subset": ["SNVs"] * 3})
+    with pytest.raises(
+        ValueError, match=r"^pairs name 2 test indices that labels lacks: 98, 99\.$"
+    ):
+        dream_score(PRED, LABELS, pairs)
+
+
+def test_pairs_without_a_column_raise():
+    with pytest.raises(ValueError, match=r"^pairs lacks column 'index_alt';"):
+        dream_score(PRED, LABELS, PAIRS.drop(columns="index_alt"))

@@ -28,12 +28,10 @@ def close_figures():
 
 
 @pytest.fixture(scope="module")
-def fitted(request):
+def fitted(tiny):
     from skgxp.datasets import load_dream_demo
 
     X, y = load_dream_demo(return_X_y=True)
-    tiny = dict(module__conv1_channels=4, module__lstm_hidden_size=4,
-                module__conv2_channels=4, module__fc_size=4)
     scoring = [EpochScoring(pearson_scorer, lower_is_better=False, name="valid_pearson"),
                EpochScoring(spearman_scorer, lower_is_better=False, name="valid_spearman")]
     model = make_pipeline(PromoterEncoder(), DeepGXPRegressor(

@@ -10,16 +10,14 @@ from skgxp.protocol import BHI_CV_SEED, best_epoch, cross_validate_bhi, table1
 
 
 @pytest.fixture(scope="module")
-def run(request):
+def run(tiny):
     from skgxp.datasets import load_dream_demo
 
     X, y = load_dream_demo(return_X_y=True)
     X, y = X[:150], y[:150]
-    tiny = DeepGXPRegressor(max_epochs=3, batch_size=32, verbose=0,
-                            module__conv1_channels=4, module__lstm_hidden_size=4,
-                            module__conv2_channels=4, module__fc_size=4)
+    net = DeepGXPRegressor(max_epochs=3, batch_size=32, verbose=0, **tiny)
     nets = []
-    results = cross_validate_bhi(tiny, X, y, n_splits=3,
+    results = cross_validate_bhi(net, X, y, n_splits=3,
                                  on_fold=lambda row, net: nets.append((row, net)))
     return X, y, results, nets
 
@@ -66,14 +64,12 @@ def test_rows_report_the_best_epoch_of_each_fold(run):
                                                                          "valid_spearman"]
 
 
-def test_only_the_requested_folds_run():
+def test_only_the_requested_folds_run(tiny):
     from skgxp.datasets import load_dream_demo
 
     X, y = load_dream_demo(return_X_y=True)
-    tiny = DeepGXPRegressor(max_epochs=1, batch_size=32, verbose=0,
-                            module__conv1_channels=4, module__lstm_hidden_size=4,
-                            module__conv2_channels=4, module__fc_size=4)
-    results = cross_validate_bhi(tiny, X[:100], y[:100], n_splits=4, folds=[2])
+    net = DeepGXPRegressor(max_epochs=1, batch_size=32, verbose=0, **tiny)
+    results = cross_validate_bhi(net, X[:100], y[:100], n_splits=4, folds=[2])
     assert results.index.tolist() == [2]
 
 

@@ -1,0 +1,16 @@
+"""``skgxp demo``: the README's main job, from a shell."""
+
+from ._cli_errors import EXIT_OK
+from ._cli_options import check_device, parse_params, plotting
+
+
+def demo(args):
+    """``skgxp demo``: train on the bundled demo set and print the DREAM scores."""
+    from ._demo import run_demo
+
+    check_device(args.device)
+    params = parse_params(args.params)
+    plots = None if plotting(args.plots) is None else (args.plots or "skgxp-demo-plots")
+    run_demo(epochs=args.epochs, batch_size=args.batch_size, full=args.full or None,
+             device=args.device, tta=args.tta, params=params, plots=plots)
+    return EXIT_OK
