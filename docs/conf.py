@@ -49,6 +49,9 @@ templates_path = ["_templates"]
 autosummary_generate = True
 # skorch's docstrings are not numpydoc; show only what skgxp documents itself.
 autodoc_inherit_docstrings = False
+# Defaults as written in the source (``module=DeepGXP``), not as reprs that name
+# the private modules the classes live in.
+autodoc_preserve_defaults = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()

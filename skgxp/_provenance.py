@@ -59,26 +59,14 @@ def describe_device(device):
 
 
 def training_precision(regressor):
-    """``"bf16"`` or ``"fp32"``: the precision ``regressor`` trains (or trained) in.
-
-    Its ``precision`` parameter may be ``"auto"``; this resolves it for the
-    device the regressor resolves to.
-    """
-    import torch
-
-    from ._regressor import DeepGXPRegressor
-
-    # TODO(lead): replace with a public way to ask the regressor (e.g. a fitted
-    # ``precision_`` attribute); this reads the private autocast it trains under.
-    autocast = DeepGXPRegressor(device=regressor._resolve_device(),
-                                precision=regressor.precision)._autocast(training=True)
-    return "bf16" if autocast._enabled and autocast.fast_dtype == torch.bfloat16 else "fp32"
+    """``"bf16"`` or ``"fp32"``: the precision ``regressor`` trains (or trained) in."""
+    return regressor.resolved_precision(training=True)
 
 
 def describe_training(regressor):
     """Where and how ``regressor`` trains, e.g. ``"cpu, bf16 autocast"``."""
     precision = {"bf16": "bf16 autocast", "fp32": "fp32"}[training_precision(regressor)]
-    return f"{regressor._resolve_device()}, {precision}"
+    return f"{regressor.device}, {precision}"
 
 
 def describe(value):

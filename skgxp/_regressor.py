@@ -245,11 +245,30 @@ class DeepGXPRegressor(NeuralNetRegressor):
             )
         return device
 
-    def _autocast(self, training=False):
+    def resolved_precision(self, training=True):
+        """The precision this regressor trains (or predicts) in on its device.
+
+        ``precision="auto"`` resolved for :attr:`device`: ``"bf16"`` on CUDA,
+        and for CPU training on CPUs with native bfloat16; ``"fp32"`` otherwise.
+
+        Parameters
+        ----------
+        training : bool, default=True
+            Training (True) or prediction (False).
+
+        Returns
+        -------
+        precision : {"bf16", "fp32"}
+            bf16 autocast or plain float32.
+        """
         device_type = torch.device(self.device).type
         auto = device_type == "cuda" or (training and device_type == "cpu" and _cpu_bf16())
         bf16 = self.precision == "bf16" or (self.precision == "auto" and auto)
-        return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16)
+        return "bf16" if bf16 else "fp32"
+
+    def _autocast(self, training=False):
+        return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                              enabled=self.resolved_precision(training) == "bf16")
 
     def _seed(self, attempt=0):
         seed = restart_seed(self.random_state, attempt)
@@ -599,9 +618,9 @@ def _check_codes(X, rows=65536):
                 f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
             )
         insert = block < VECTOR_BIT
-        lengths = insert.sum(axis=1, keepdims=True)
-        layout = (cols >= CONTEXT_5P) & (cols < CONTEXT_5P + np.maximum(lengths, 1))
-        bad = insert != layout
+        # The insert runs from CONTEXT_5P to the first vector code after it.
+        end = CONTEXT_5P + np.argmax(~insert[:, CONTEXT_5P:], axis=1)[:, None]
+        bad = insert != ((cols >= CONTEXT_5P) & (cols < np.maximum(end, CONTEXT_5P + 1)))
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(

@@ -21,7 +21,7 @@ from ._checkpoint import (
     write_checkpoint,
 )
 from ._convergence import ConvergenceMonitor, RestartTraining
-from ._safejson import ModelFileError, plain_json
+from ._jsonio import ModelFileError, plain_json
 from ._schedule import CosinePerBatch
 
 

@@ -10,6 +10,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from skgxp import DeepGXPRegressor, PromoterEncoder
+from skgxp.datasets import load_dream_demo
 from skgxp.callbacks import ConvergenceError, restart_seed
 
 #: Wide enough to learn GC content within a few dozen steps at seed 40.
@@ -46,6 +47,23 @@ class _DeadFirst(_Linear):
 
     def forward(self, x):
         return self.linear.bias.expand(len(x), 1) if self.dead else super().forward(x)
+
+
+class _Noise(_Linear):
+    """Predictions that vary but do not depend on the input."""
+
+    def forward(self, x):
+        return self.linear.bias + torch.randn(len(x), 1)
+
+
+class _Counted(_Linear):
+    """Counts how often it is built (a restart builds it anew)."""
+
+    built = 0
+
+    def __init__(self, input_length=110):
+        super().__init__(input_length)
+        type(self).built += 1
 
 
 class _InfAt(_Linear):
@@ -104,18 +122,43 @@ def test_healthy_fit_does_not_restart(gc_data, tiny):
     assert net.restarts_ == []
 
 
-def test_constant_output_restarts_with_new_seeds_then_raises(gc_data):
+def test_constant_output_collapses_restarts_then_raises(gc_data):
     codes, y = gc_data
     net = _net(_Constant, callbacks__convergence__max_restarts=2)
     with pytest.warns(ConvergenceWarning, match="Restarting with seed") as caught:
-        with pytest.raises(ConvergenceError, match=r"did not converge with seed \d+: .*the "
-                           r"training predictions are uncorrelated with y \(Pearson r 0.000"
-                           r".*after 2 restart\(s\)"):
+        with pytest.raises(ConvergenceError, match=(
+            r"did not converge with seed \d+: the predictions collapsed to a constant "
+            r"\(their spread stayed below min_spread=0.001 times the targets' for 10 steps, "
+            r"to step 10\), after 2 restart\(s\) \(see restarts_\)\. All 3 attempt\(s\) "
+            r"failed the same way; what to check: the predictions collapsed to a constant: "
+            r"a peak learning rate too high .* add a warm-up "
+            r"\(callbacks__lr_schedule__warmup_steps\) or lower lr")):
             net.fit(codes, y)
     assert len([w for w in caught if w.category is ConvergenceWarning]) == 2
     assert [r["seed"] for r in net.restarts_] == [40, restart_seed(40, 1)]
     assert [r["next_seed"] for r in net.restarts_] == [restart_seed(40, 1), restart_seed(40, 2)]
-    assert all(r["step"] == 16 for r in net.restarts_)
+    assert [r["kinds"] for r in net.restarts_] == [["collapse"], ["collapse"]]
+
+
+def test_collapse_is_caught_after_collapse_steps_not_at_check_steps(gc_data):
+    codes, y = gc_data
+    net = _net(_Constant, callbacks__convergence__check_steps=1000,
+               callbacks__convergence__collapse_steps=4,
+               callbacks__convergence__max_restarts=1)
+    with pytest.warns(ConvergenceWarning), pytest.raises(ConvergenceError):
+        net.fit(codes, y)
+    assert net.restarts_[0]["step"] == 4
+
+
+def test_different_failures_are_listed_per_seed(gc_data):
+    codes, y = gc_data
+    _DeadFirst.built = 0
+    # The first attempt collapses; the second learns, but a huge lr makes it diverge.
+    net = _net(_DeadFirst, lr=10.0, callbacks__convergence__max_restarts=1)
+    with pytest.warns(ConvergenceWarning), pytest.raises(ConvergenceError, match=(
+        rf"The attempts failed in different ways \(seed 40: collapse; seed "
+        rf"{restart_seed(40, 1)}: divergence\)")):
+        net.fit(codes, y)
 
 
 def test_stalled_start_recovers_after_a_restart(gc_data):
@@ -160,22 +203,73 @@ def test_diverging_loss_is_detected_before_check_steps(gc_data, tiny):
     assert len(net.restarts_) == 1 and net.restarts_[0]["step"] < 32
 
 
-def test_validation_pearson_near_zero_is_detected(gc_data):
+def test_validation_correlation_no_better_than_chance_is_detected(gc_data):
     codes, y = gc_data
     # Validation targets that contradict the training ones.
     valid = predefined_split(Dataset(codes[:64], (-y[:64, None]).astype(np.float32)))
     net = _net(_Linear, train_split=valid, callbacks__convergence__max_restarts=0)
-    with pytest.raises(ConvergenceError, match=r"the validation Pearson r is -0\.\d+ < "
-                                               r"min_pearson=0.05"):
+    with pytest.raises(ConvergenceError, match=(
+        r"the validation predictions are not correlated with y better than chance "
+        r"\(Pearson r -0\.\d+ over 64 rows, Fisher z -\d+\.\d+ < min_z=3.0\)")):
         net.fit(codes, y)
 
 
-def test_fit_shorter_than_check_steps_is_not_checked(gc_data):
+def test_uncorrelated_training_predictions_stall_the_start(gc_data):
     codes, y = gc_data
+    shuffled = np.random.default_rng(1).permutation(y)  # y unrelated to X
+    net = _net(_Noise, callbacks__convergence__max_restarts=0)
+    with pytest.raises(ConvergenceError, match=(
+        r"the training predictions are not correlated with y better than chance "
+        r"\(pooled Pearson r -?0\.\d+ over the last 3 steps, Fisher z -?\d+\.\d+ < "
+        r"min_z=3.0\)")):
+        net.fit(codes, shuffled)
+
+
+def test_fit_shorter_than_check_steps_is_not_judged_for_a_stall(gc_data):
+    codes, y = gc_data
+    shuffled = np.random.default_rng(1).permutation(y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        net = _net(_Constant, callbacks__convergence__check_steps=1000).fit(codes, y)
+        net = _net(_Noise, callbacks__convergence__check_steps=1000).fit(codes, shuffled)
     assert all("convergence_check" not in row for row in net.history)
+
+
+def test_warm_started_fit_is_never_restarted(gc_data):
+    codes, y = gc_data
+    _Counted.built = 0
+    net = _net(_Counted, warm_start=True).fit(codes, y)
+    net.set_params(lr=50.0)
+    with pytest.raises(ConvergenceError, match=(
+        r"the training loss diverged .*\. This fit continued a trained network \(warm "
+        r"start or partial_fit\), which is not restarted: that would discard its weights\. "
+        r"What to check: the loss diverged: lower lr")):
+        net.fit(codes, y)
+    assert _Counted.built == 1
+    assert net.restarts_ == []
+
+
+def test_partial_fit_is_never_restarted(gc_data):
+    codes, y = gc_data
+    _Counted.built = 0
+    net = _net(_Counted).partial_fit(codes, y)
+    net.set_params(lr=50.0)
+    with pytest.raises(ConvergenceError, match="This fit continued a trained network"):
+        net.partial_fit(codes, y)
+    assert _Counted.built == 1
+
+
+def test_tiny_deepgxp_that_collapses_at_seed_40_is_restarted(tiny):
+    """The smallest real reproduction: tiny DeepGXP, 512 demo rows, batch 32, seed 40."""
+    X, y = load_dream_demo(return_X_y=True)
+    codes, y = PromoterEncoder().transform(X[:512]), y[:512]
+    settings = dict(max_epochs=4, batch_size=32, tta=2, verbose=0, **tiny)
+    dead = DeepGXPRegressor(callbacks__convergence=None, **settings).fit(codes, y)
+    assert np.std(dead.predict(codes)) < 1e-5 * np.std(y)  # what users got before
+    with pytest.warns(ConvergenceWarning, match="collapsed to a constant"):
+        net = DeepGXPRegressor(**settings).fit(codes, y)
+    assert net.restarts_ and all(r["kinds"] == ["collapse"] for r in net.restarts_)
+    assert all(r["step"] < 64 for r in net.restarts_)  # within this fit's 64 steps
+    assert np.std(net.predict(codes)) > 1e-4 * np.std(y)
 
 
 def test_monitor_can_be_disabled(gc_data):

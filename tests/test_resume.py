@@ -42,7 +42,10 @@ class _CountEpochs(Callback):
 
 
 def _net(tiny, callbacks, **params):
-    settings = {"max_epochs": EPOCHS, "batch_size": 32, "tta": 2, "verbose": 0, **tiny}
+    # The tiny network collapses at seed 40 on these rows: resuming is what is tested
+    # here; restarts and resuming are in test_restart_does_not_resume_the_abandoned_attempt.
+    settings = {"max_epochs": EPOCHS, "batch_size": 32, "tta": 2, "verbose": 0,
+                "callbacks__convergence": None, **tiny}
     settings.update(params)
     return DeepGXPRegressor(callbacks=callbacks, **settings)
 
@@ -212,7 +215,8 @@ _SCRIPT = textwrap.dedent("""
     net = DeepGXPRegressor(
         max_epochs=6, batch_size=32, tta=2, verbose=0, module__conv1_channels=4,
         module__lstm_hidden_size=4, module__conv2_channels=4, module__fc_size=4,
-        callbacks=[TrainingCheckpoint(checkpoint), Pause(pause), count])
+        callbacks=[TrainingCheckpoint(checkpoint), Pause(pause), count],
+        callbacks__convergence=None)  # the tiny network collapses at this seed
     net.fit(codes, y[:192])
     np.save(out + "/pred.npy", net.predict(codes))
     np.savez(out + "/weights.npz", **{k: v.numpy() for k, v in net.module_.state_dict().items()})
