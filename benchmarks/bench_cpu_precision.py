@@ -28,7 +28,7 @@ from _common import machine, random_sequences, random_targets
 
 from skgxp import DeepGXPRegressor, PromoterEncoder
 from skgxp.datasets import load_dream_demo
-from skgxp._regressor import _cpu_bf16
+from skgxp._device import _cpu_bf16
 from skgxp.metrics import pearson_r
 
 SETTINGS = {

@@ -29,7 +29,7 @@ import _plain
 
 from skgxp import DeepGXP, DeepGXPRegressor, PromoterEncoder
 from skgxp._constructs import TTA_SHIFTS
-from skgxp._regressor import _cpu_bf16
+from skgxp._device import _cpu_bf16
 
 
 def interleaved(fns, repeats, warmup=1):

@@ -156,7 +156,8 @@ class PromoterEncoder(TransformerMixin, BaseEstimator):
         ``None`` pads with N instead of vector bases.
     output : {"codes", "onehot"}, default="codes"
         ``"codes"``: ``(n, length + 113)`` uint8 array, the insert in its vector
-        context (see :mod:`skgxp._constructs` for the layout). ``"onehot"``:
+        context: 37 columns of 5' vector, the insert (A C G T N = 0-4), then
+        vector bases (8-12; N past the 3' flank of short inserts). ``"onehot"``:
         ``(n, 4, length)`` float32, channels A, C, G, T, N as zeros, short
         sequences padded with the 3' flank (BHI's 3'-only mode).
 

@@ -1,6 +1,5 @@
 """DeepGXPRegressor: BHI's DeepGXP training recipe as a skorch regressor."""
 
-import contextlib
 import copy
 import random
 from numbers import Integral, Real
@@ -14,25 +13,22 @@ from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 
 from . import _views
 from ._batching import ArrayBatchIterator, WeightedDataset
-from ._constructs import CONTEXT_5P, CONTEXT_WIDTH, TTA_SHIFTS, VECTOR_BIT
+from ._constructs import TTA_SHIFTS
 from ._convergence import ConvergenceMonitor, restart_seed
+from ._device import DeviceMixin, explain_oom
 from ._module import DeepGXP
 from ._resume import TrainingCheckpoint, begin_training, fit_attempts
 from ._schedule import CosinePerBatch
-from ._validation import check_features, check_sample_weight, check_target
+from ._validation import check_model_input, check_sample_weight, check_target
 
 _TTA_VIEWS = {1: (0,), 2: (0,), 6: (-1, 0, 1), 10: TTA_SHIFTS}
 #: On the CPU the module runs on at most this many rows at a time: cache-sized
 #: activations make a 512-row training step about 1.2x faster and 10-view
 #: prediction about 1.3x (benchmarks/bench_cpu_training.py). CUDA takes one pass.
 _CPU_ROWS = 64
-_VALID_CODES = np.zeros(256, dtype=bool)
-_VALID_CODES[[0, 1, 2, 3, 4, 8, 9, 10, 11, 12]] = True
-#: Learned state that predict reads (saved by skgxp.save).
-FITTED_ATTRIBUTES = ("input_length_", "target_center_", "target_scale_", "n_features_in_")
 
 
-class DeepGXPRegressor(NeuralNetRegressor):
+class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
     """DeepGXP, BHI's CNN-BiLSTM, trained with BHI's recipe.
 
     A skorch :class:`~skorch.NeuralNetRegressor` whose defaults are BHI's
@@ -71,7 +67,8 @@ class DeepGXPRegressor(NeuralNetRegressor):
         ``"convergence"``). Add :class:`~skgxp.callbacks.TrainingCheckpoint`
         to make ``fit`` resumable after an interruption.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        ``"auto"`` uses CUDA when available.
+        ``"auto"`` uses CUDA when available. The parameter keeps the value
+        given; the attribute ``device`` names the device in use.
     precision : {"auto", "bf16", "fp32"}, default="auto"
         ``"auto"``: bfloat16 autocast on CUDA. On a CPU with native bfloat16
         arithmetic (AVX512-BF16 or AMX), bfloat16 autocast for training (1.8x
@@ -101,6 +98,8 @@ class DeepGXPRegressor(NeuralNetRegressor):
         The trained network.
     input_length_ : int
         Sequence length the network was built for.
+    target_center_ : float
+        ``target_center`` at ``fit``: what predictions are shifted back by.
     target_scale_ : float
         Standard deviation (ddof 0) of the training targets.
     n_features_in_ : int
@@ -110,7 +109,10 @@ class DeepGXPRegressor(NeuralNetRegressor):
     restarts_ : list of dict
         Restarts by the convergence monitor (default callback
         ``"convergence"``, :class:`~skgxp.callbacks.ConvergenceMonitor`):
-        the failed seed, the next seed, the step and the reasons.
+        the failed seed, the next seed, the step, the kinds of failure and
+        the reasons.
+    device : str
+        The device in use: the ``device`` parameter with ``"auto"`` resolved.
 
     See Also
     --------
@@ -210,66 +212,6 @@ class DeepGXPRegressor(NeuralNetRegressor):
                 raise ValueError(f"{name} must be a positive int; got {value!r}.")
         self._resolve_device()
 
-    @property
-    def device(self):
-        """The device in use: the ``device`` parameter with ``"auto"`` resolved.
-
-        ``get_params()["device"]`` is the parameter as given; skorch and torch
-        read this attribute, which names a concrete device.
-        """
-        return _resolved(self.__dict__.get("device", "auto"))
-
-    @device.setter
-    def device(self, value):
-        self.__dict__["device"] = value
-
-    def get_params(self, deep=True):
-        params = super().get_params(deep=deep)
-        params["device"] = self.__dict__.get("device", "auto")
-        return params
-
-    def _resolve_device(self):
-        device = self.__dict__.get("device", "auto")
-        if device is None or device == "auto":
-            return _resolved(device)
-        try:
-            resolved = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ValueError(
-                f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
-            ) from None
-        if resolved.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} was requested but CUDA is not available here; "
-                "use device='auto' or 'cpu'."
-            )
-        return device
-
-    def resolved_precision(self, training=True):
-        """The precision this regressor trains (or predicts) in on its device.
-
-        ``precision="auto"`` resolved for :attr:`device`: ``"bf16"`` on CUDA,
-        and for CPU training on CPUs with native bfloat16; ``"fp32"`` otherwise.
-
-        Parameters
-        ----------
-        training : bool, default=True
-            Training (True) or prediction (False).
-
-        Returns
-        -------
-        precision : {"bf16", "fp32"}
-            bf16 autocast or plain float32.
-        """
-        device_type = torch.device(self.device).type
-        auto = device_type == "cuda" or (training and device_type == "cpu" and _cpu_bf16())
-        bf16 = self.precision == "bf16" or (self.precision == "auto" and auto)
-        return "bf16" if bf16 else "fp32"
-
-    def _autocast(self, training=False):
-        return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
-                              enabled=self.resolved_precision(training) == "bf16")
-
     def _seed(self, attempt=0):
         seed = restart_seed(self.random_state, attempt)
         if seed is None:
@@ -288,32 +230,13 @@ class DeepGXPRegressor(NeuralNetRegressor):
     # -- data ---------------------------------------------------------------
 
     def _check_X(self, X, *, reset):
-        X = check_features(X, onehot_width=None if reset else 4 * self.input_length_)
-        if X.dtype == np.uint8:
-            length = X.shape[1] - CONTEXT_WIDTH
-            if length < 1:
-                raise ValueError(
-                    f"X has {X.shape[1]} columns of uint8 codes; PromoterEncoder "
-                    f"codes have length + {CONTEXT_WIDTH} columns."
-                )
-            _check_codes(X)
-        else:
-            length = X.shape[-1] if X.ndim == 3 else X.shape[1] // 4
-            if _TTA_VIEWS[self.tta] != (0,):
-                raise ValueError(
-                    f"tta={self.tta} needs shifted views, which need PromoterEncoder's "
-                    "codes (vector context); with one-hot input use tta=1 or tta=2."
-                )
+        fitted = None if reset else self.input_length_
+        X, length = check_model_input(X, fitted, shifted=_TTA_VIEWS[self.tta] != (0,),
+                                      tta=self.tta)
         if reset:
-            self.input_length_ = int(length)
+            self.input_length_ = length
             if X.ndim == 2:
                 self.n_features_in_ = int(X.shape[1])
-        elif length != self.input_length_:
-            raise ValueError(
-                f"X encodes sequences of length {length}, but this model was fitted "
-                f"for length {self.input_length_}; encode with "
-                f"PromoterEncoder(length={self.input_length_})."
-            )
         return X
 
     def _to_onehot(self, Xi):
@@ -397,7 +320,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
         self._set_training(True)
         Xi, yi, wi = _unpack(batch)
         x = self._training_input(Xi)
-        with _explain_oom(self):
+        with explain_oom(self):
             with self._autocast(training=True):
                 out = self._forward(x, **fit_params)
             forward, reverse = out.float().chunk(2)
@@ -410,7 +333,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         Xi, yi, wi = _unpack(batch)
-        with torch.no_grad(), _explain_oom(self):
+        with torch.no_grad(), explain_oom(self):
             views = self._view_predictions(Xi, **fit_params)
             # Views are shift-major with the reverse strands in the second half.
             center = len(_TTA_VIEWS[self.tta]) // 2
@@ -423,7 +346,7 @@ class DeepGXPRegressor(NeuralNetRegressor):
     def evaluation_step(self, batch, training=False):
         self.check_is_fitted()
         Xi = _unpack(batch)[0]
-        with torch.set_grad_enabled(training), _explain_oom(self):
+        with torch.set_grad_enabled(training), explain_oom(self):
             self._set_training(training)
             return self._view_predictions(Xi).mean(0)[:, None]
 
@@ -557,14 +480,6 @@ class DeepGXPRegressor(NeuralNetRegressor):
     def __sklearn_is_fitted__(self):
         return bool(self.initialized_) and hasattr(self, "target_scale_")
 
-    def __setstate__(self, state):
-        # skorch maps tensors with torch.device(state["device"]): give it the
-        # device in use, then keep the parameter as it was.
-        requested = state.get("device")
-        super().__setstate__({**state, "device": _resolved(requested)})
-        if requested == "auto":
-            self.__dict__["device"] = requested
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = True
@@ -572,13 +487,6 @@ class DeepGXPRegressor(NeuralNetRegressor):
         tags.input_tags.allow_nan = False
         tags.regressor_tags.poor_score = True
         return tags
-
-
-def _resolved(device):
-    """``device`` with ``"auto"`` replaced by CUDA where available, else the CPU."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def _unpack(batch):
@@ -589,57 +497,7 @@ def _unpack(batch):
     return X, y, None
 
 
-def _cpu_bf16():
-    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
 def _scale_of(y):
     scale = float(np.std(y))
     # Constant targets: keep them finite, as StandardScaler does.
     return scale if scale > 0 else 1.0
-
-
-def _check_codes(X, rows=65536):
-    """Refuse anything but PromoterEncoder codes, e.g. one-hot stored as uint8.
-
-    Codes have a fixed layout: vector codes in the 5' context columns, the
-    insert (codes 0-4) in one run from column ``CONTEXT_5P``, vector codes after.
-    """
-    cols = np.arange(X.shape[1])
-    for start in range(0, len(X), rows):
-        block = X[start : start + rows]
-        bad = ~_VALID_CODES[block]
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise ValueError(
-                f"X[{start + row}, {col}] = {block[row, col]} is not a PromoterEncoder "
-                f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
-            )
-        insert = block < VECTOR_BIT
-        # The insert runs from CONTEXT_5P to the first vector code after it.
-        end = CONTEXT_5P + np.argmax(~insert[:, CONTEXT_5P:], axis=1)[:, None]
-        bad = insert != ((cols >= CONTEXT_5P) & (cols < np.maximum(end, CONTEXT_5P + 1)))
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise ValueError(
-                f"X[{start + row}] is not laid out as PromoterEncoder codes (vector "
-                f"codes {VECTOR_BIT}-{VECTOR_BIT + 4} in columns 0-{CONTEXT_5P - 1}, "
-                f"then the insert's codes 0-4 in one run, then vector codes): column "
-                f"{col} holds {block[row, col]}. One-hot input must be float, of shape "
-                "(n, 4, length) or (n, 4 * length)."
-            )
-
-
-@contextlib.contextmanager
-def _explain_oom(net):
-    try:
-        yield
-    except torch.cuda.OutOfMemoryError as exc:
-        raise torch.cuda.OutOfMemoryError(
-            f"CUDA ran out of memory with batch_size={net.batch_size} (x2 strands in "
-            f"training, x{net.tta} views in prediction). Lower batch_size, or "
-            "iterator_valid__batch_size / tta for prediction; see the message "
-            f"below.\n{exc}"
-        ) from exc

@@ -4,6 +4,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 
+from ._constructs import CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT
+
+_VALID_CODES = np.zeros(256, dtype=bool)
+_VALID_CODES[[0, 1, 2, 3, 4, 8, 9, 10, 11, 12]] = True
+
 
 def _first_nonfinite(values):
     bad = ~np.isfinite(values)
@@ -147,3 +152,65 @@ def check_sample_weight(sample_weight, n_samples):
     if not w.sum() > 0:
         raise ValueError("sample_weight sums to 0; at least one row needs a weight > 0.")
     return w.astype(np.float32)
+
+
+def check_codes(X, rows=65536):
+    """Refuse anything but PromoterEncoder codes, e.g. one-hot stored as uint8.
+
+    Codes have a fixed layout: vector codes in the 5' context columns, the
+    insert (codes 0-4) in one run from column ``CONTEXT_5P``, vector codes after.
+    """
+    cols = np.arange(X.shape[1])
+    for start in range(0, len(X), rows):
+        block = X[start : start + rows]
+        bad = ~_VALID_CODES[block]
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"X[{start + row}, {col}] = {block[row, col]} is not a PromoterEncoder "
+                f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
+            )
+        insert = block < VECTOR_BIT
+        # The insert runs from CONTEXT_5P to the first vector code after it.
+        end = CONTEXT_5P + np.argmax(~insert[:, CONTEXT_5P:], axis=1)[:, None]
+        bad = insert != ((cols >= CONTEXT_5P) & (cols < np.maximum(end, CONTEXT_5P + 1)))
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"X[{start + row}] is not laid out as PromoterEncoder codes (vector "
+                f"codes {VECTOR_BIT}-{VECTOR_BIT + 4} in columns 0-{CONTEXT_5P - 1}, "
+                f"then the insert's codes 0-4 in one run, then vector codes): column "
+                f"{col} holds {block[row, col]}. One-hot input must be float, of shape "
+                "(n, 4, length) or (n, 4 * length)."
+            )
+
+
+def check_model_input(X, fitted_length, shifted, tta):
+    """``X`` checked as DeepGXPRegressor input, and the sequence length it encodes.
+
+    ``fitted_length`` is a fitted model's length (None at ``fit``); ``shifted``
+    says whether the ``tta`` setting needs shifted views, hence codes.
+    """
+    X = check_features(X, onehot_width=None if fitted_length is None else 4 * fitted_length)
+    if X.dtype == np.uint8:
+        length = X.shape[1] - CONTEXT_WIDTH
+        if length < 1:
+            raise ValueError(
+                f"X has {X.shape[1]} columns of uint8 codes; PromoterEncoder "
+                f"codes have length + {CONTEXT_WIDTH} columns."
+            )
+        check_codes(X)
+    else:
+        length = X.shape[-1] if X.ndim == 3 else X.shape[1] // 4
+        if shifted:
+            raise ValueError(
+                f"tta={tta} needs shifted views, which need PromoterEncoder's "
+                "codes (vector context); with one-hot input use tta=1 or tta=2."
+            )
+    if fitted_length is not None and length != fitted_length:
+        raise ValueError(
+            f"X encodes sequences of length {length}, but this model was fitted "
+            f"for length {fitted_length}; encode with "
+            f"PromoterEncoder(length={fitted_length})."
+        )
+    return X, int(length)

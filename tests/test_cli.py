@@ -133,7 +133,7 @@ def test_fit_writes_provenance(model_dir, train_file):
 
 
 def test_fit_provenance_records_the_precision_used(model_dir):
-    from skgxp._regressor import _cpu_bf16
+    from skgxp._device import _cpu_bf16
 
     record = json.loads((model_dir / "provenance.json").read_text())
     assert record["training"]["precision"] == ("bf16" if _cpu_bf16() else "fp32")
@@ -204,7 +204,7 @@ def test_redirected_fit_has_no_progress_bar(redirected_fit):
 
 
 def test_fit_prints_the_device_and_precision_used(redirected_fit):
-    from skgxp._regressor import _cpu_bf16
+    from skgxp._device import _cpu_bf16
 
     out, _ = redirected_fit
     used = "cpu, bf16 autocast" if _cpu_bf16() else "cpu, fp32"
@@ -689,7 +689,7 @@ def test_demo_restores_the_callers_torch_threads(demo_run):
 
 
 def test_demo_prints_the_device_and_precision_used(demo_run):
-    from skgxp._regressor import _cpu_bf16
+    from skgxp._device import _cpu_bf16
 
     lines, _, _ = demo_run
     used = "cpu, bf16 autocast" if _cpu_bf16() else "cpu, fp32"

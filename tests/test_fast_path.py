@@ -147,7 +147,7 @@ def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage, mon
 def test_auto_precision_on_the_cpu(tiny, demo_codes, monkeypatch, native_bf16):
     # bf16 autocast pays for training only where the CPU computes in bf16;
     # predictions stay float32 so that they do not depend on the machine.
-    monkeypatch.setattr("skgxp._regressor._cpu_bf16", lambda: native_bf16)
+    monkeypatch.setattr("skgxp._device._cpu_bf16", lambda: native_bf16)
     codes, y = demo_codes
     net = DeepGXPRegressor(max_epochs=1, batch_size=64, device="cpu", verbose=0,
                            warm_start=True, **tiny)
