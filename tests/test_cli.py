@@ -21,13 +21,9 @@ import skgxp
 from skgxp import cli
 from skgxp._fit_command import CHECKPOINT_DIR, SETTINGS_FILE
 from skgxp.datasets import load_dream_demo, load_public_leaderboard
+from conftest import TINY as TINY_PARAMS
 
-TINY = json.dumps({
-    "module__conv1_channels": 4,
-    "module__lstm_hidden_size": 4,
-    "module__conv2_channels": 4,
-    "module__fc_size": 4,
-})
+TINY = json.dumps(TINY_PARAMS)
 N_TRAIN = 240
 FIT = ["--epochs", "2", "--batch-size", "32", "--valid-fraction", "0.25",
        "--params", TINY, "--quiet"]
