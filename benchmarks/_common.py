@@ -24,6 +24,17 @@ TINY = dict(
 )
 
 
+def literal_params(items):
+    """``{"name": value}`` from ``["name=value", ...]``, values as Python literals."""
+    import ast
+
+    params = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        params[name] = ast.literal_eval(value)
+    return params
+
+
 def random_sequences(n, low=100, high=120, seed=0, alphabet=b"ACGT"):
     """``n`` random DNA strings with lengths uniform in ``[low, high]``, as an object array."""
     rng = np.random.default_rng(seed)

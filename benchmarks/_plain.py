@@ -81,6 +81,23 @@ class PaddingDataset(Dataset):
         return torch.from_numpy(x), torch.tensor([(self.y[i] - CENTER) / self.scale])
 
 
+def seeded_start(seed, seqs, y, batch_size):
+    """A fresh ``DeepGXP`` and a shuffled, drop_last loader, seeded as BHI's ``seed_everything``.
+
+    Returns ``(model, loader, scale)``; ``scale`` is the targets' standard deviation.
+    """
+    from skgxp import DeepGXP  # the one skgxp piece: the network itself
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    model = DeepGXP()
+    scale = float(np.std(y))
+    loader = torch.utils.data.DataLoader(PaddingDataset(seqs, y, scale), batch_size=batch_size,
+                                         shuffle=True, drop_last=True)
+    return model, loader, scale
+
+
 def cosine(optimizer, total_steps):
     """Cosine annealing from the optimizer's lr to 0, stepped every batch."""
     return torch.optim.lr_scheduler.LambdaLR(

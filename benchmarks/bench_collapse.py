@@ -27,21 +27,19 @@ one JSON line per run, so a long run can be read while it goes on.
 """
 
 import argparse
-import ast
 import json
-import random
 import sys
 import time
 
 import numpy as np
 import torch
-from _common import machine
+from _common import literal_params, machine
 import _plain
 from scipy.stats import pearsonr
 from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
-from skgxp import DeepGXP, DeepGXPRegressor, PromoterEncoder
+from skgxp import DeepGXPRegressor, PromoterEncoder
 from skgxp.datasets import load_dream_demo
 
 EPOCHS, BATCH = 7, 64
@@ -90,15 +88,7 @@ def run_ours(seed, data, precision, extra):
 
 def run_plain(seed, data, precision, extra):
     _, y, _, (train_seqs, valid_seqs) = data
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    model = DeepGXP()
-    scale = float(np.std(y))
-    loader = torch.utils.data.DataLoader(
-        _plain.PaddingDataset(train_seqs, y, scale), batch_size=BATCH, shuffle=True,
-        drop_last=True,
-    )
+    model, loader, scale = _plain.seeded_start(seed, train_seqs, y, BATCH)
     spread = []
     _plain.train(model, loader, total_steps=len(loader) * EPOCHS,
                  autocast=precision == "bf16",
@@ -121,10 +111,7 @@ def main():
     parser.add_argument("--out", help="append one JSON line per run here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    extra = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        extra[name] = ast.literal_eval(value)
+    extra = literal_params(args.set)
     print(f"machine: {machine()}")
     print(f"precision {args.precision}, batch {BATCH}, schedule of {EPOCHS} epochs, "
           f"first epoch only; ours with {extra or 'library defaults'}")

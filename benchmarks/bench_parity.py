@@ -20,19 +20,16 @@ is tuned here: the leaderboard labels are only read to score.
 """
 
 import argparse
-import ast
 import json
-import random
 import sys
 import time
 
-import numpy as np
 import torch
-from _common import machine
+from _common import literal_params, machine
 import _plain
 from sklearn.model_selection import train_test_split
 
-from skgxp import DeepGXP, DeepGXPRegressor, PromoterEncoder
+from skgxp import DeepGXPRegressor, PromoterEncoder
 from skgxp._constructs import TTA_SHIFTS
 from skgxp.datasets import load_dream_demo, load_public_leaderboard
 from skgxp.metrics import dream_score, pearson_r
@@ -49,15 +46,7 @@ def fit_ours(seed, X_train, y_train, extra):
 
 
 def fit_plain(seed, X_train, y_train, precision):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    model = DeepGXP()
-    scale = float(np.std(y_train))
-    loader = torch.utils.data.DataLoader(
-        _plain.PaddingDataset(X_train, y_train, scale), batch_size=BATCH, shuffle=True,
-        drop_last=True,
-    )
+    model, loader, scale = _plain.seeded_start(seed, X_train, y_train, BATCH)
     total = len(loader) * EPOCHS
     # One optimizer and schedule across the epochs: train() takes the batches of all of them.
     batches = (batch for _ in range(EPOCHS) for batch in loader)
@@ -84,10 +73,7 @@ def main():
     parser.add_argument("--out", help="append one JSON line per loop here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    extra = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        extra[name] = ast.literal_eval(value)
+    extra = literal_params(args.set)
     print(f"machine: {machine()}")
     X, y = load_dream_demo(return_X_y=True)
     X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.1, random_state=0)

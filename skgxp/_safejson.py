@@ -15,8 +15,7 @@ import os
 import numpy as np
 import torch
 
-# plain_json is re-exported for the training-checkpoint callback (skgxp._resume).
-from ._jsonio import ModelFileError, plain_json  # noqa: F401
+from ._jsonio import ModelFileError
 
 # Loadable classes and objects, by the path written in model.json. torch.nn
 # losses and torch.optim optimizers are accepted as families (see resolve).
