@@ -2,15 +2,22 @@
 
 from ._calibrator import QuantileCalibrator
 from ._encoder import PromoterEncoder
+from ._kmer import KmerCounts
 from ._module import DeepGXP
 from ._persistence import ModelFileError, load, save
 from ._regressor import DeepGXPRegressor
 
 __version__ = "0.1.0"
 
+# Reprs, pickles and docs name the public path, whichever private module defines them.
+for _cls in (DeepGXP, DeepGXPRegressor, ModelFileError, PromoterEncoder, QuantileCalibrator):
+    _cls.__module__ = __name__
+del _cls
+
 __all__ = [
     "DeepGXP",
     "DeepGXPRegressor",
+    "KmerCounts",
     "ModelFileError",
     "PromoterEncoder",
     "QuantileCalibrator",

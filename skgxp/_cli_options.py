@@ -7,10 +7,10 @@ from ._cli_errors import CommandError
 
 def check_device(device):
     """``--device``, or a CommandError when it is unknown or not available here."""
-    from ._regressor import DeepGXPRegressor
+    from ._device import resolve_device
 
     try:
-        DeepGXPRegressor(device=device)._resolve_device()
+        resolve_device(device)
     except ValueError as exc:
         raise CommandError(f"--device: {exc}") from None
     return device

@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -149,8 +150,10 @@ class ConvergenceMonitor(Callback):
         Consecutive collapsed steps that fail the attempt.
     min_z : float, default=3.0
         Fisher z below which a correlation counts as chance.
-    max_restarts : int, default=3
-        Restarts with new seeds before giving up.
+    max_restarts : int, default=5
+        Restarts with new seeds before giving up. At BHI's full size on the
+        demo set about half the seeds collapsed (``docs/benchmarks.md``), so
+        five restarts leave about 1 fit in 60 without a healthy attempt.
     valid_rows : int, default=512
         Validation rows predicted at the stall check (0 skips the validation rule).
     max_loss_ratio : float or None, default=100.0
@@ -176,7 +179,7 @@ class ConvergenceMonitor(Callback):
     """
 
     def __init__(self, check_steps=300, window=None, min_spread=1e-3, collapse_steps=10,
-                 min_z=3.0, max_restarts=3, valid_rows=512, max_loss_ratio=100.0,
+                 min_z=3.0, max_restarts=5, valid_rows=512, max_loss_ratio=100.0,
                  on_failure="raise"):
         self.check_steps = check_steps
         self.window = window
@@ -196,8 +199,21 @@ class ConvergenceMonitor(Callback):
         for name, low in (("check_steps", 1), ("collapse_steps", 1), ("max_restarts", 0),
                           ("valid_rows", 0)):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
+        if self.window is not None and (
+            not isinstance(self.window, Integral) or isinstance(self.window, bool)
+            or self.window < 1
+        ):
+            raise ValueError(f"window must be None or an int >= 1; got {self.window!r}.")
+        for name, optional in (("min_spread", False), ("min_z", False),
+                               ("max_loss_ratio", True)):
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0{' or None' * optional}; "
+                                 f"got {value!r}.")
         self.begin_attempt(0, fresh=False)
         self.dataset_valid_ = None
         return self
@@ -233,18 +249,22 @@ class ConvergenceMonitor(Callback):
             return
         self.step_ += 1
         moments = _moments(y_pred, batch[1])
-        if moments[1] > 0:
-            # Both in standardized units: the target's spread divided by the scale.
-            spread = math.sqrt(moments[0] / moments[1]) * net.target_scale_
-            net.history.record_batch("train_spread", spread)
-            self._check_collapse(net)
         if self.check_steps - self._window() < self.step_ <= self.check_steps:
             # Sums, not a per-batch r: pooled over the window, and resumable.
             net.history.record_batch("train_moments", moments)
+        checks = []
+        if moments[1] > 0:
+            # Predictions are standardized, y is not: scale y's spread to theirs.
+            spread = math.sqrt(moments[0] / moments[1]) * net.target_scale_
+            net.history.record_batch("train_spread", spread)
+            checks.append(self._check_collapse)
         if self.max_loss_ratio is not None and self.step_ <= self.check_steps:
-            self._check_divergence(net)
+            checks.append(self._check_divergence)
         if self.step_ == self.check_steps and self.fresh_:
-            self._check_stall(net)
+            checks.append(self._check_stall)
+        for check in checks:
+            if self.judging_:  # after a warning ("warn"), the attempt trains on unjudged
+                check(net)
 
     def _check_collapse(self, net):
         recent = [b.get("train_spread") for b in self._rows(net)[-self.collapse_steps:]]
@@ -334,7 +354,8 @@ class ConvergenceMonitor(Callback):
     def _final_message(self, what, restarts, seed, kinds):
         if not self.fresh_:
             return (f"{what}. This fit continued a trained network (warm start or "
-                    "partial_fit), which is not restarted: that would discard its "
+                    "partial_fit), which is not restarted: a restart would discard the "
+                    "weights it started from. The network now holds this fit's failed "
                     f"weights. What to check: {_ADVICE[kinds[0]]}.")
         seeds = [r["seed"] for r in restarts] + [seed]
         attempts = [set(r["kinds"]) for r in restarts] + [set(kinds)]

@@ -14,6 +14,7 @@ from skorch.dataset import Dataset
 from ._calibrator import QuantileCalibrator
 from ._encoder import PromoterEncoder
 from ._provenance import describe_training
+from ._device import resolve_device
 from ._regressor import DeepGXPRegressor
 from .datasets import load_dream_demo, load_public_leaderboard
 from .metrics import dream_score, pearson_r, pearson_scorer, spearman_r
@@ -68,7 +69,7 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
     On the CPU the demo runs torch with one thread, and restores the
     caller's thread count when it returns.
     """
-    on_cuda = torch.device(DeepGXPRegressor(device=device)._resolve_device()).type == "cuda"
+    on_cuda = torch.device(resolve_device(device)).type == "cuda"
     full = on_cuda if full is None else full
     with _one_thread_on_cpu(on_cuda):
         X, y = load_dream_demo(return_X_y=True)

@@ -33,21 +33,7 @@ class DeviceMixin:
         return params
 
     def _resolve_device(self):
-        device = self.__dict__.get("device", "auto")
-        if device is None or device == "auto":
-            return _resolved(device)
-        try:
-            resolved = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ValueError(
-                f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
-            ) from None
-        if resolved.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} was requested but CUDA is not available here; "
-                "use device='auto' or 'cpu'."
-            )
-        return device
+        return resolve_device(self.__dict__.get("device", "auto"))
 
     def resolved_precision(self, training=True):
         """The precision this regressor trains (or predicts) in on its device.
@@ -81,6 +67,24 @@ class DeviceMixin:
         super().__setstate__({**state, "device": _resolved(requested)})
         if requested == "auto":
             self.__dict__["device"] = requested
+
+
+def resolve_device(device):
+    """The concrete device for a ``device`` parameter, or a ValueError naming it."""
+    if device == "auto":
+        return _resolved(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available here; "
+            "use device='auto' or 'cpu'."
+        )
+    return device
 
 
 def _resolved(device):

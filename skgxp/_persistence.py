@@ -385,9 +385,9 @@ def load(directory, *, device="auto"):
     ...     print("not a model")
     not a model
     """
-    from ._regressor import DeepGXPRegressor
+    from ._device import resolve_device
 
-    DeepGXPRegressor(device=device)._resolve_device()  # a bad device is not a file problem
+    resolve_device(device)  # a bad device is not a file problem
     directory = Path(directory)
     doc = _read_model_json(directory)
     tensors = _read_weights(directory, doc)

@@ -239,22 +239,25 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
                 self.n_features_in_ = int(X.shape[1])
         return X
 
-    def _to_onehot(self, Xi):
-        """Device one-hot ``(B, 4, L)`` of a batch, and whether it came from codes."""
+    def _on_device(self, Xi):
+        """A batch on the device: codes as they are, one-hot as ``(B, 4, L)`` float.
+
+        Returns the batch and whether it holds codes (windows are picked later).
+        """
         Xi = Xi.to(self.device, non_blocking=True)
         if Xi.dtype == torch.uint8:
             return Xi, True
         return Xi.reshape(Xi.shape[0], 4, -1).float(), False
 
     def _training_input(self, Xi):
-        Xi, is_codes = self._to_onehot(Xi)
+        Xi, is_codes = self._on_device(Xi)
         if is_codes:
             Xi = _views.one_hot(_views.training_windows(Xi, self.input_length_))
         return torch.cat([Xi, _views.reverse_complement(Xi)])
 
     def _view_predictions(self, Xi, **fit_params):
         """Standardized predictions of every test-time view, ``(views, B)``."""
-        Xi, is_codes = self._to_onehot(Xi)
+        Xi, is_codes = self._on_device(Xi)
         n = Xi.shape[0]
         if is_codes:
             Xi = _views.one_hot(
@@ -368,7 +371,8 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
 
         With ``warm_start=True`` and a fitted network, training continues
         from its weights for ``max_epochs`` more epochs, with a whole cosine
-        schedule of its own.
+        schedule of its own; the fitted standardization (``target_center_``,
+        ``target_scale_``) and input length are kept.
 
         Parameters
         ----------
@@ -392,9 +396,11 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
             The fitted regressor.
         """
         self._check_params()
-        X, y, data, identity = self._fit_data(X, y, sample_weight, reset=True)
-        self.target_center_ = float(self.target_center)
-        self.target_scale_ = _scale_of(y)
+        continuing = self.warm_start and self.__sklearn_is_fitted__()
+        X, y, data, identity = self._fit_data(X, y, sample_weight, reset=not continuing)
+        if not continuing:  # a warm start keeps the network's standardization
+            self.target_center_ = float(self.target_center)
+            self.target_scale_ = _scale_of(y)
         return fit_attempts(self, X, identity, data, fit_params)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
@@ -439,7 +445,8 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         for _, cb in self.callbacks_:
             if isinstance(cb, TrainingCheckpoint):
                 cb.restore(self, X, identity, resume=False)
-        begin_training(self, len(self.history), fresh=False)
+        begin_training(self, len(self.history), fresh=False,
+                       epochs=fit_params.get("epochs", self.max_epochs))
         super().partial_fit(*data, **fit_params)
         return self
 

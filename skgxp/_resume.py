@@ -5,7 +5,6 @@ ask for a fresh start with a derived seed. The first attempt of a fit may
 resume from a :class:`TrainingCheckpoint` of the same fit.
 """
 
-import json
 from pathlib import Path
 
 from skorch import NeuralNet
@@ -21,7 +20,7 @@ from ._checkpoint import (
     write_checkpoint,
 )
 from ._convergence import ConvergenceMonitor, RestartTraining
-from ._jsonio import ModelFileError, plain_json
+from ._jsonio import ModelFileError, canonical, plain_json
 from ._schedule import CosinePerBatch
 
 
@@ -45,7 +44,7 @@ def fit_attempts(net, X, y, data, fit_params):
             if isinstance(cb, TrainingCheckpoint):
                 # Never resume on a restart: the checkpoint is the abandoned attempt's.
                 done = cb.restore(net, X, y, resume=fresh and not restarted)
-        begin_training(net, start_epoch, fresh)
+        begin_training(net, start_epoch, fresh, net.max_epochs)
         try:
             NeuralNet.partial_fit(net, *data, epochs=max(net.max_epochs - done, 0),
                                   _routing_method="fit", **fit_params)
@@ -56,11 +55,14 @@ def fit_attempts(net, X, y, data, fit_params):
         return net
 
 
-def begin_training(net, start_epoch, fresh):
-    """Tell the schedule and the monitor where this training call's epochs begin."""
+def begin_training(net, start_epoch, fresh, epochs):
+    """Tell the schedule and the monitor where this training call's epochs begin.
+
+    ``epochs`` is the length of the schedule, counted from ``start_epoch``.
+    """
     for _, cb in net.callbacks_:
         if isinstance(cb, CosinePerBatch):
-            cb.begin_schedule(start_epoch)
+            cb.begin_schedule(start_epoch, epochs)
         elif isinstance(cb, ConvergenceMonitor):
             cb.begin_attempt(start_epoch, fresh)
 
@@ -178,10 +180,10 @@ class TrainingCheckpoint(Callback):
             "epochs": len(net.history),
             "module": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},
             "optimizer": net.optimizer_.state_dict(),
-            "history": json.dumps(plain_json(list(net.history), [], "history")),
+            "history": canonical(plain_json(list(net.history), [], "history")),
             "rng": rng_state(),
             "target_scale": float(net.target_scale_),
-            "restarts": json.dumps(plain_json(getattr(net, "restarts_", []))),
-            "fingerprint": json.dumps(self.fingerprint_),
+            "restarts": canonical(plain_json(getattr(net, "restarts_", []))),
+            "fingerprint": canonical(self.fingerprint_),
         }
         write_checkpoint(self.path, state)

@@ -1,6 +1,7 @@
 """The learning-rate schedule of the recipe: cosine annealing stepped every batch."""
 
 import math
+from numbers import Integral
 
 from skorch.callbacks import Callback
 
@@ -25,8 +26,9 @@ class CosinePerBatch(Callback):
     ``eta_min``.
 
     With ``warmup_steps=k > 0`` the first ``k`` steps rise linearly from
-    ``lr / k`` to ``lr`` and the cosine anneals over the remaining steps.
-    BHI's recipe has no warm-up (``warmup_steps=0``).
+    ``lr / k`` to ``lr`` and the cosine anneals over the remaining steps; a
+    warm-up longer than half the fit is cut to half, so that the schedule
+    still ends at ``eta_min``. BHI's recipe has no warm-up (``warmup_steps=0``).
 
     Parameters
     ----------
@@ -50,21 +52,25 @@ class CosinePerBatch(Callback):
 
     def initialize(self):
         w = self.warmup_steps
-        if not isinstance(w, int) or isinstance(w, bool) or w < 0:
+        if not isinstance(w, Integral) or isinstance(w, bool) or w < 0:
             raise ValueError(f"warmup_steps must be an int >= 0; got {w!r}.")
         self.total_steps_ = None
         self.step_ = 0
         self.start_epoch_ = None
+        self.epochs_ = None
         return self
 
-    def begin_schedule(self, start_epoch):
-        """Start the coming training call's schedule at history row ``start_epoch``.
+    def begin_schedule(self, start_epoch, epochs):
+        """Make the coming training call's schedule span ``epochs`` from ``start_epoch``.
 
         :meth:`DeepGXPRegressor.fit` calls it so that a resumed fit counts
-        the restored epochs of its own schedule; without the call, the
-        schedule starts with the training call's first epoch.
+        the restored epochs of its own schedule, and ``partial_fit`` so that
+        its ``epochs`` argument sets the length; without the call, the
+        schedule starts with the training call's first epoch and spans
+        ``max_epochs``.
         """
         self.start_epoch_ = start_epoch
+        self.epochs_ = epochs
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.total_steps_ = None
@@ -72,12 +78,12 @@ class CosinePerBatch(Callback):
             self.start_epoch_ = len(net.history)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        self.start_epoch_ = None
+        self.start_epoch_ = self.epochs_ = None
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         if self.total_steps_ is None:
             batches = len(net.get_iterator(dataset_train, training=True))
-            self.total_steps_ = max(batches * net.max_epochs, 1)
+            self.total_steps_ = max(batches * (self.epochs_ or net.max_epochs), 1)
             self.step_ = completed_steps(list(net.history)[self.start_epoch_:])
             self._set_lr(net)
 
@@ -92,7 +98,7 @@ class CosinePerBatch(Callback):
 
     def lr_at(self, base_lr, step):
         """Learning rate of step ``step`` (0-based) of this schedule."""
-        warmup = min(self.warmup_steps, self.total_steps_)
+        warmup = min(self.warmup_steps, self.total_steps_ // 2)
         if step < warmup:
             return base_lr * (step + 1) / warmup
         span = max(self.total_steps_ - warmup, 1)

@@ -45,7 +45,10 @@ def check_features(X, onehot_width=None):
         )
     if X.dtype == np.uint8:
         if X.ndim != 2:
-            raise ValueError(f"uint8 codes must be 2-D (n, length + 113); got {X.shape}.")
+            raise ValueError(
+                f"uint8 codes must be 2-D (n, length + 113); got {X.shape}. One-hot "
+                "input must be float, of shape (n, 4, length) or (n, 4 * length)."
+            )
         return X
     if X.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: X has dtype {X.dtype}.")

@@ -240,7 +240,8 @@ def test_warm_started_fit_is_never_restarted(gc_data):
     net.set_params(lr=50.0)
     with pytest.raises(ConvergenceError, match=(
         r"the training loss diverged .*\. This fit continued a trained network \(warm "
-        r"start or partial_fit\), which is not restarted: that would discard its weights\. "
+        r"start or partial_fit\), which is not restarted: a restart would discard the "
+        r"weights it started from\. The network now holds this fit's failed weights\. "
         r"What to check: the loss diverged: lower lr")):
         net.fit(codes, y)
     assert _Counted.built == 1
@@ -277,6 +278,34 @@ def test_monitor_can_be_disabled(gc_data):
                            callbacks__convergence=None).fit(codes, y)  # 320 steps
     assert "convergence" not in dict(net.callbacks_)
     assert net.restarts_ == []
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("min_spread", "x", "min_spread must be a number > 0; got 'x'"),
+    ("min_z", 0.0, "min_z must be a number > 0; got 0.0"),
+    ("max_loss_ratio", -1.0, "max_loss_ratio must be a number > 0 or None; got -1.0"),
+    ("window", 0, "window must be None or an int >= 1; got 0"),
+    ("check_steps", 2.5, "check_steps must be an int >= 1; got 2.5"),
+])
+def test_invalid_monitor_settings_are_rejected(gc_data, name, value, message):
+    codes, y = gc_data
+    with pytest.raises(ValueError, match=message):
+        _net(_Linear, **{f"callbacks__convergence__{name}": value}).fit(codes, y)
+
+
+def test_numpy_integers_are_valid_monitor_settings(gc_data):
+    codes, y = gc_data
+    _net(_Linear, callbacks__convergence__check_steps=np.int64(16)).fit(codes, y)
+
+
+def test_exhausted_restarts_warn_once(gc_data):
+    codes, y = gc_data
+    # A constant network with a huge lr both collapses and diverges.
+    net = _net(_Constant, lr=50.0, callbacks__convergence__max_restarts=0,
+               callbacks__convergence__on_failure="warn")
+    with pytest.warns(ConvergenceWarning) as caught:
+        net.fit(codes, y)
+    assert len([w for w in caught if w.category is ConvergenceWarning]) == 1
 
 
 def test_invalid_on_failure_is_rejected(gc_data):

@@ -51,6 +51,13 @@ def test_set_params_device_after_fit_is_kept(tiny, demo_codes):
     assert net.set_params(device="auto").get_params()["device"] == "auto"
 
 
+def test_device_none_is_refused_before_training(tiny, demo_codes):
+    codes, y = demo_codes
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; "
+                                         r"got None\."):
+        _net(tiny, device=None).fit(codes, y)
+
+
 def test_resolved_precision_names_what_training_uses():
     net = DeepGXPRegressor(device="cpu")
     assert net.set_params(precision="fp32").resolved_precision() == "fp32"

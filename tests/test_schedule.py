@@ -68,10 +68,27 @@ def test_warm_up_rises_linearly_then_anneals(tiny, demo_codes):
     np.testing.assert_allclose(_lrs(net, 2), expected, rtol=1e-12)
 
 
-def test_warm_up_longer_than_the_fit_is_cut_to_the_fit():
+def test_warm_up_longer_than_half_the_fit_is_cut_to_half():
     schedule = CosinePerBatch(warmup_steps=10).initialize()
     schedule.total_steps_ = 4
-    assert [schedule.lr_at(1.0, k) for k in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    lrs = [schedule.lr_at(1.0, k) for k in range(5)]  # step 4: after the last batch
+    assert lrs == pytest.approx([0.5, 1.0, 1.0, 0.5, 0.0])
+
+
+def test_partial_fit_epochs_set_the_schedule_length(tiny, demo_codes):
+    codes, y = demo_codes
+    net = _net(tiny, max_epochs=4).partial_fit(codes, y, epochs=1)
+    assert len(net.history) == 1
+    np.testing.assert_allclose(_lrs(net, 1), _cosine(1.5e-3, 6), rtol=1e-12)
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-18)
+
+
+def test_warm_started_fit_keeps_the_fitted_standardization(tiny, demo_codes):
+    codes, y = demo_codes
+    net = _net(tiny, max_epochs=1, warm_start=True).fit(codes, y)
+    center, scale = net.target_center_, net.target_scale_
+    net.set_params(target_center=0.0).fit(codes, 2 * y)
+    assert (net.target_center_, net.target_scale_) == (center, scale)
 
 
 @pytest.mark.parametrize("bad", [-1, 2.5, True])
