@@ -2,7 +2,6 @@
 
 import copy
 import random
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -19,7 +18,12 @@ from ._device import DeviceMixin, explain_oom
 from ._module import DeepGXP
 from ._resume import TrainingCheckpoint, begin_training, fit_attempts
 from ._schedule import CosinePerBatch
-from ._validation import check_model_input, check_sample_weight, check_target
+from ._validation import (
+    check_model_input,
+    check_regressor_params,
+    check_sample_weight,
+    check_target,
+)
 
 _TTA_VIEWS = {1: (0,), 2: (0,), 6: (-1, 0, 1), 10: TTA_SHIFTS}
 #: On the CPU the module runs on at most this many rows at a time: cache-sized
@@ -192,25 +196,7 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         ]
 
     def _check_params(self):
-        if self.tta not in _TTA_VIEWS:
-            raise ValueError(f"tta must be one of 1, 2, 6 or 10; got {self.tta!r}.")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(
-                f"precision must be 'auto', 'bf16' or 'fp32'; got {self.precision!r}."
-            )
-        if not isinstance(self.target_center, Real) or not np.isfinite(self.target_center):
-            raise ValueError(
-                f"target_center must be a finite number; got {self.target_center!r}."
-            )
-        if self.random_state is not None and not isinstance(self.random_state, Integral):
-            raise ValueError(
-                f"random_state must be an int or None; got {self.random_state!r}."
-            )
-        for name in ("max_epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}.")
-        self._resolve_device()
+        check_regressor_params(self, tta_settings=_TTA_VIEWS)
 
     def _seed(self, attempt=0):
         seed = restart_seed(self.random_state, attempt)

@@ -1,10 +1,13 @@
 """Input checks with errors that name the row, the value and the rule."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 import scipy.sparse
 
 from ._constructs import CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT
+from ._device import resolve_device
 
 _VALID_CODES = np.zeros(256, dtype=bool)
 _VALID_CODES[[0, 1, 2, 3, 4, 8, 9, 10, 11, 12]] = True
@@ -217,3 +220,26 @@ def check_model_input(X, fitted_length, shifted, tta):
             f"PromoterEncoder(length={fitted_length})."
         )
     return X, int(length)
+
+
+def check_regressor_params(net, tta_settings):
+    """Raise a ValueError naming the first invalid DeepGXPRegressor parameter."""
+    if net.tta not in tta_settings:
+        raise ValueError(f"tta must be one of 1, 2, 6 or 10; got {net.tta!r}.")
+    if net.precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(
+            f"precision must be 'auto', 'bf16' or 'fp32'; got {net.precision!r}."
+        )
+    if not isinstance(net.target_center, Real) or not np.isfinite(net.target_center):
+        raise ValueError(
+            f"target_center must be a finite number; got {net.target_center!r}."
+        )
+    if net.random_state is not None and not isinstance(net.random_state, Integral):
+        raise ValueError(
+            f"random_state must be an int or None; got {net.random_state!r}."
+        )
+    for name in ("max_epochs", "batch_size"):
+        value = getattr(net, name)
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    resolve_device(net.get_params(deep=False)["device"])
