@@ -427,7 +427,8 @@ def test_fit_killed_and_rerun_resumes_to_the_uninterrupted_result(train_file, tm
 
 def test_fit_ctrl_c_saves_nothing_and_the_rerun_resumes(train_file, tmp_path):
     # skorch ends fit quietly on KeyboardInterrupt; skgxp fit must not save that.
-    args = ["fit", train_file, "--epochs", "30", "--batch-size", "32", "--params", TINY,
+    # Enough epochs that the fit cannot end before the signal, even on a loaded machine.
+    args = ["fit", train_file, "--epochs", "100", "--batch-size", "32", "--params", TINY,
             "--out", str(tmp_path / "m")]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen([sys.executable, "-m", "skgxp", *args, "--quiet"], env=env,
@@ -436,6 +437,7 @@ def test_fit_ctrl_c_saves_nothing_and_the_rerun_resumes(train_file, tmp_path):
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert process.poll() is None, "the fit ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
@@ -445,7 +447,7 @@ def test_fit_ctrl_c_saves_nothing_and_the_rerun_resumes(train_file, tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "Resuming from " in rerun.stdout
-    assert len(skgxp.load(tmp_path / "m")[-1].history) == 30
+    assert len(skgxp.load(tmp_path / "m")[-1].history) == 100
 
 
 # -- skgxp predict ---------------------------------------------------------------
