@@ -1,6 +1,5 @@
 """The README's main job: train on the bundled demo set, score on the public leaderboard."""
 
-import contextlib
 import time
 
 import numpy as np
@@ -66,77 +65,60 @@ def run_demo(*, epochs=7, batch_size=64, full=None, device="auto", tta=10, seed=
 
     Notes
     -----
-    On the CPU the demo runs torch with one thread, and restores the
-    caller's thread count when it returns.
+    The torch thread count is left as the caller set it: ``skgxp demo`` sets
+    one thread for its process on the CPU (steadier on small shared CPUs).
     """
     on_cuda = torch.device(resolve_device(device)).type == "cuda"
     full = on_cuda if full is None else full
-    with _one_thread_on_cpu(on_cuda):
-        X, y = load_dream_demo(return_X_y=True)
-        X_train, X_valid, y_train, y_valid = train_test_split(
-            X, y, test_size=valid_fraction, random_state=seed
-        )
-        encoder = PromoterEncoder()
-        regressor = DeepGXPRegressor(
-            max_epochs=epochs, batch_size=batch_size, device=device, tta=tta,
-            random_state=seed,
-            train_split=predefined_split(Dataset(encoder.transform(X_valid),
-                                                 y_valid.astype(np.float32)[:, None])),
-            callbacks=[EpochScoring(pearson_scorer, lower_is_better=False,
-                                    name="valid_pearson")],
-            **{**({} if full else CPU_MODULE), **(params or {})},
-        )
-        model = make_pipeline(encoder, regressor)
-        out(f"skgxp demo: {len(X_train)} training / {len(X_valid)} validation sequences "
-            f"of the bundled DREAM demo set; {epochs} epochs, batch {batch_size}, on "
-            f"{describe_training(regressor)}.")
-        if not full:
-            out("On the CPU the demo trains DeepGXP at reduced width (conv 64, LSTM 64, "
-                "conv2 32); pass --full for the 6,875,137-parameter model (about 25 "
-                "samples/s on 2 cores).")
-        calibrated = QuantileCalibrator(model)
-        started = time.perf_counter()
-        calibrated.fit(X_train, y_train)
-        seconds = time.perf_counter() - started
-        fitted = calibrated.regressor_[-1]
-        n_params = sum(p.numel() for p in fitted.module_.parameters())
-        valid_pred = calibrated.regressor_.predict(X_valid)
-        valid_r = pearson_r(y_valid, valid_pred)
-        out(f"trained {n_params:,}-parameter DeepGXP in {seconds:.0f} s; validation "
-            f"Pearson r {valid_r:.3f}, Spearman {spearman_r(y_valid, valid_pred):.3f}")
-        labels = load_public_leaderboard()
-        started = time.perf_counter()
-        raw = calibrated.regressor_.predict(labels["sequence"].to_numpy(dtype=object))
-        out(f"predicted {len(labels)} public-leaderboard sequences ({tta} views each) in "
-            f"{time.perf_counter() - started:.0f} s")
-        # Arrays aligned with the bundled labels also pick up the bundled pairs.
-        score = dream_score(raw)
-        quantiles = dream_score(calibrated.transform_predictions(raw))
-        out("\nDREAM scores on the public leaderboard (raw predictions):")
-        out(str(score))
-        out("\nAfter BHI's quantile post-processing (QuantileCalibrator, method='normal'): "
-            f"Pearson score {quantiles.pearson_score:.4f}, "
-            f"Spearman score {quantiles.spearman_score:.4f}")
-        figures = [] if plots is None else _write_plots(
-            plots, calibrated, labels, raw, score, quantiles, tta, out)
-        return {"score": score, "calibrated": quantiles, "valid_pearson": valid_r,
-                "model": calibrated, "figures": figures}
-
-
-@contextlib.contextmanager
-def _one_thread_on_cpu(on_cuda):
-    """On the CPU, run torch with one intra-op thread, then restore the caller's count.
-
-    On small shared CPUs torch's spin-waiting threads collapse under any other
-    load (5-80x slower, docs/benchmarks.md); one thread is steady.
-    """
-    before = torch.get_num_threads()
-    if not on_cuda:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    X, y = load_dream_demo(return_X_y=True)
+    X_train, X_valid, y_train, y_valid = train_test_split(
+        X, y, test_size=valid_fraction, random_state=seed
+    )
+    encoder = PromoterEncoder()
+    regressor = DeepGXPRegressor(
+        max_epochs=epochs, batch_size=batch_size, device=device, tta=tta,
+        random_state=seed,
+        train_split=predefined_split(Dataset(encoder.transform(X_valid),
+                                             y_valid.astype(np.float32)[:, None])),
+        callbacks=[EpochScoring(pearson_scorer, lower_is_better=False,
+                                name="valid_pearson")],
+        **{**({} if full else CPU_MODULE), **(params or {})},
+    )
+    model = make_pipeline(encoder, regressor)
+    out(f"skgxp demo: {len(X_train)} training / {len(X_valid)} validation sequences "
+        f"of the bundled DREAM demo set; {epochs} epochs, batch {batch_size}, on "
+        f"{describe_training(regressor)}.")
+    if not full:
+        out("On the CPU the demo trains DeepGXP at reduced width (conv 64, LSTM 64, "
+            "conv2 32); pass --full for the 6,875,137-parameter model (about 25 "
+            "samples/s on 2 cores).")
+    calibrated = QuantileCalibrator(model)
+    started = time.perf_counter()
+    calibrated.fit(X_train, y_train)
+    seconds = time.perf_counter() - started
+    fitted = calibrated.regressor_[-1]
+    n_params = sum(p.numel() for p in fitted.module_.parameters())
+    valid_pred = calibrated.regressor_.predict(X_valid)
+    valid_r = pearson_r(y_valid, valid_pred)
+    out(f"trained {n_params:,}-parameter DeepGXP in {seconds:.0f} s; validation "
+        f"Pearson r {valid_r:.3f}, Spearman {spearman_r(y_valid, valid_pred):.3f}")
+    labels = load_public_leaderboard()
+    started = time.perf_counter()
+    raw = calibrated.regressor_.predict(labels["sequence"].to_numpy(dtype=object))
+    out(f"predicted {len(labels)} public-leaderboard sequences ({tta} views each) in "
+        f"{time.perf_counter() - started:.0f} s")
+    # Arrays aligned with the bundled labels also pick up the bundled pairs.
+    score = dream_score(raw)
+    quantiles = dream_score(calibrated.transform_predictions(raw))
+    out("\nDREAM scores on the public leaderboard (raw predictions):")
+    out(str(score))
+    out("\nAfter BHI's quantile post-processing (QuantileCalibrator, method='normal'): "
+        f"Pearson score {quantiles.pearson_score:.4f}, "
+        f"Spearman score {quantiles.spearman_score:.4f}")
+    figures = [] if plots is None else _write_plots(
+        plots, calibrated, labels, raw, score, quantiles, tta, out)
+    return {"score": score, "calibrated": quantiles, "valid_pearson": valid_r,
+            "model": calibrated, "figures": figures}
 
 
 def _write_plots(directory, calibrated, labels, raw, score, quantiles, tta, out):

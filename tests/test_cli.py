@@ -676,14 +676,19 @@ def demo_run():
     return lines, threads, after
 
 
-def test_demo_trains_with_one_torch_thread_on_the_cpu(demo_run):
-    _, threads, _ = demo_run
-    assert set(threads) == {1}
+def test_run_demo_leaves_the_callers_torch_threads_alone(demo_run):
+    _, threads, after = demo_run
+    assert set(threads) == {2} and after == 2
 
 
-def test_demo_restores_the_callers_torch_threads(demo_run):
-    _, _, after = demo_run
-    assert after == 2
+def test_demo_command_trains_with_one_torch_thread_on_the_cpu():
+    script = ("import torch, sys; from skgxp import cli; torch.set_num_threads(2); "
+              "import skgxp._demo as d; d.run_demo = lambda **kw: print(torch.get_num_threads()); "
+              "sys.exit(cli.main(['demo', '--device', 'cpu']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]
 
 
 def test_demo_prints_the_device_and_precision_used(demo_run):
