@@ -69,6 +69,15 @@ class _StepSpread(Callback):
             raise KeyboardInterrupt  # skorch ends fit cleanly on it
 
 
+def _quietest_window(spread, steps=10):
+    """The smallest, over windows of ``steps`` consecutive steps, of the window's largest spread.
+
+    The convergence monitor calls a fit collapsed when one window stays below
+    its threshold; this is how close a run came to that.
+    """
+    return min(max(spread[i:i + steps]) for i in range(len(spread) - steps + 1))
+
+
 def _first_dead_step(spread):
     """First step from which every later step's spread is below the floor, or None."""
     alive = [i for i, sd in enumerate(spread) if sd >= TRAIN_SD_FLOOR]
@@ -121,11 +130,16 @@ def main():
     parser.add_argument("--collapsed-sd", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", help="append one JSON line per run here")
+    parser.add_argument("--summarize", nargs="+", metavar="FILE",
+                        help="train nothing: print the table and the summary of the runs "
+                             "saved by --out in these files")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     # What is measured is the recipe, not the rescue, unless --monitor.
     extra = {**({} if args.monitor else {"callbacks__convergence": None}),
              **literal_params(args.set)}
+    if args.summarize:
+        return summarize(args.summarize, args.collapsed_sd)
     print(f"machine: {machine()}")
     print(f"precision {args.precision}, batch {BATCH}, schedule of {EPOCHS} epochs, "
           f"first epoch only; ours with {extra or 'library defaults'}")
@@ -163,6 +177,29 @@ def main():
     for loop, flags in collapsed.items():
         print(f"{loop}: {sum(flags)} of {len(flags)} seeds collapsed in the first epoch "
               f"(validation prediction sd < {args.collapsed_sd})")
+
+
+def summarize(paths, collapsed_sd):
+    """Reprint saved runs, then per loop the collapsed fraction and the quietest windows."""
+    rows = [json.loads(line) for path in paths for line in open(path) if line.strip()]
+    print(f"{'seed':>11} {'loop':>5} {'dead from':>9} {'valid sd':>9} {'valid r':>7} "
+          f"{'quietest 10-step window':>23}")
+    for row in rows:
+        print(f"{row['seed']:>11} {row['loop']:>5} {str(row['dead_from']):>9} "
+              f"{row['valid_sd']:9.2e} {row['valid_r']:7.3f} "
+              f"{_quietest_window(row['spread']):23.2e}")
+    for loop in sorted({row["loop"] for row in rows}):
+        runs = [row for row in rows if row["loop"] == loop]
+        dead = [row for row in runs if row["valid_sd"] < collapsed_sd]
+        healthy = [row for row in runs if row["valid_sd"] >= collapsed_sd]
+        line = (f"{loop}: {len(dead)} of {len(runs)} seeds collapsed in the first epoch "
+                f"(validation prediction sd < {collapsed_sd})")
+        if dead:
+            line += f"; dead from steps {sorted(row['dead_from'] for row in dead)}"
+        if healthy:
+            line += (f"; healthy runs' quietest 10-step window: "
+                     f"{min(_quietest_window(row['spread']) for row in healthy):.2e}")
+        print(line)
 
 
 def item_str(extra):
