@@ -431,8 +431,10 @@ def test_fit_ctrl_c_saves_nothing_and_the_rerun_resumes(train_file, tmp_path):
     args = ["fit", train_file, "--epochs", "100", "--batch-size", "32", "--params", TINY,
             "--out", str(tmp_path / "m")]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # A shell's background job inherits SIGINT ignored; a user's Ctrl-C is not ignored.
     process = subprocess.Popen([sys.executable, "-m", "skgxp", *args, "--quiet"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     checkpoint = tmp_path / "m" / CHECKPOINT_DIR / "training_checkpoint.pt"
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
