@@ -143,9 +143,11 @@ class ConvergenceMonitor(Callback):
     window : int or None, default=None
         Steps averaged at each end for the stall rules; None means
         ``max(check_steps // 5, 1)``.
-    min_spread : float, default=1e-3
+    min_spread : float, default=1e-4
         Relative spread of the training predictions below which a step counts
-        as collapsed.
+        as collapsed. At BHI's full size on the demo set, healthy fits kept
+        1.1e-3 or more in every 10-step window, collapsed ones 2.7e-5 or less
+        (``docs/benchmarks.md``, row 9).
     collapse_steps : int, default=10
         Consecutive collapsed steps that fail the attempt.
     min_z : float, default=3.0
@@ -178,7 +180,7 @@ class ConvergenceMonitor(Callback):
     (500, 5)
     """
 
-    def __init__(self, check_steps=300, window=None, min_spread=1e-3, collapse_steps=10,
+    def __init__(self, check_steps=300, window=None, min_spread=1e-4, collapse_steps=10,
                  min_z=3.0, max_restarts=5, valid_rows=512, max_loss_ratio=100.0,
                  on_failure="raise"):
         self.check_steps = check_steps
