@@ -302,18 +302,20 @@ class ConvergenceMonitor(Callback):
                 f"{first:.4g} over steps 1-{w}, {last:.4g} over the last {w})"
             )))
         r_train, dof = _pearson([b["train_moments"] for b in rows if "train_moments" in b])
-        if r_train is not None and significance(r_train, dof) < self.min_z:
+        z_train = None if r_train is None else significance(r_train, dof)
+        if z_train is not None and z_train < self.min_z:
             reasons.append(("train_r", (
                 f"the training predictions are not correlated with y better than chance "
                 f"(pooled Pearson r {r_train:.3f} over the last {w} steps, Fisher z "
-                f"{significance(r_train, dof):.2f} < min_z={self.min_z})"
+                f"{z_train:.2f} < min_z={self.min_z})"
             )))
         r_valid = self._valid_pearson(net)
-        if r_valid is not None and significance(*r_valid) < self.min_z:
+        z_valid = None if r_valid is None else significance(*r_valid)
+        if z_valid is not None and z_valid < self.min_z:
             reasons.append(("valid_r", (
                 f"the validation predictions are not correlated with y better than "
                 f"chance (Pearson r {r_valid[0]:.3f} over {r_valid[1] + 1} rows, Fisher z "
-                f"{significance(*r_valid):.2f} < min_z={self.min_z})"
+                f"{z_valid:.2f} < min_z={self.min_z})"
             )))
         net.history.record("convergence_check", {
             "step": self.step_, "loss_first": first, "loss_last": last,

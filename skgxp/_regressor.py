@@ -385,8 +385,7 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         continuing = self.warm_start and self.__sklearn_is_fitted__()
         X, y, data, identity = self._fit_data(X, y, sample_weight, reset=not continuing)
         if not continuing:  # a warm start keeps the network's standardization
-            self.target_center_ = float(self.target_center)
-            self.target_scale_ = _scale_of(y)
+            self._learn_standardization(y)
         return fit_attempts(self, X, identity, data, fit_params)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
@@ -423,8 +422,7 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         first = not self.__sklearn_is_fitted__()
         X, y, data, identity = self._fit_data(X, y, sample_weight, reset=first)
         if first:
-            self.target_center_ = float(self.target_center)
-            self.target_scale_ = _scale_of(y)
+            self._learn_standardization(y)
             self.restarts_ = []
             self._seed()
             self.initialize()
@@ -435,6 +433,10 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
                        epochs=fit_params.get("epochs", self.max_epochs))
         super().partial_fit(*data, **fit_params)
         return self
+
+    def _learn_standardization(self, y):
+        self.target_center_ = float(self.target_center)
+        self.target_scale_ = _scale_of(y)
 
     def _fit_data(self, X, y, sample_weight, reset):
         """Validated ``X``, ``y``; what skorch trains on; what identifies the fit."""
