@@ -69,11 +69,17 @@ _ADVICE = {
 }
 
 
-def _moments(y_pred, y_true):
-    """``[sum (p-p̄)^2, sum (t-t̄)^2, sum (p-p̄)(t-t̄), rows]`` of one batch."""
-    p = y_pred.detach().float().cpu().ravel().double()
-    t = torch.as_tensor(y_true).detach().cpu().ravel().double()
-    p, t = p - p.mean(), t - t.mean()
+def _moments(y_pred, y_true, scale):
+    """``[sum (p-p̄)^2, sum (t-t̄)^2, sum (p-p̄)(t-t̄), rows]`` of one batch.
+
+    Targets are divided by ``scale`` (the net's standardization, per output)
+    so that they are in the units of the predictions; means are per output.
+    """
+    p = y_pred.detach().float().cpu().double()
+    p = p.reshape(len(p), -1)
+    t = torch.as_tensor(y_true).detach().cpu().double()
+    t = t.reshape(len(t), -1) / torch.as_tensor(scale, dtype=torch.float64)
+    p, t = p - p.mean(0), t - t.mean(0)
     return [float((p * p).sum()), float((t * t).sum()), float((p * t).sum()), len(p)]
 
 
@@ -250,14 +256,14 @@ class ConvergenceMonitor(Callback):
         if not training or not self.judging_:
             return
         self.step_ += 1
-        moments = _moments(y_pred, batch[1])
+        moments = _moments(y_pred, batch[1], net.target_scale_)
         if self.check_steps - self._window() < self.step_ <= self.check_steps:
             # Sums, not a per-batch r: pooled over the window, and resumable.
             net.history.record_batch("train_moments", moments)
         checks = []
         if moments[1] > 0:
-            # Predictions are standardized, y is not: scale y's spread to theirs.
-            spread = math.sqrt(moments[0] / moments[1]) * net.target_scale_
+            # Relative to the targets' spread (both in standardized units).
+            spread = math.sqrt(moments[0] / moments[1])
             net.history.record_batch("train_spread", spread)
             checks.append(self._check_collapse)
         if self.max_loss_ratio is not None and self.step_ <= self.check_steps:
@@ -331,7 +337,8 @@ class ConvergenceMonitor(Callback):
             return None
         X, y, rows = arrays[:3]
         take = np.sort((rows if rows is not None else np.arange(len(X)))[: self.valid_rows])
-        r, dof = _pearson([_moments(net.forward(X[take]), torch.from_numpy(y[take]))])
+        r, dof = _pearson([_moments(net.forward(X[take]), torch.from_numpy(y[take]),
+                                    net.target_scale_)])
         return None if r is None else (r, dof)
 
     def _fail(self, net, reasons):

@@ -51,6 +51,8 @@ class DeepGXP(nn.Module):
         Dropout after every convolution.
     dropout : float, default=0.5
         Dropout before the flatten.
+    n_outputs : int, default=1
+        Targets predicted per sequence (the last layer's width).
 
     Examples
     --------
@@ -74,6 +76,7 @@ class DeepGXP(nn.Module):
         fc_size=64,
         conv_dropout=0.2,
         dropout=0.5,
+        n_outputs=1,
     ):
         super().__init__()
         self.input_length = input_length
@@ -93,7 +96,7 @@ class DeepGXP(nn.Module):
             nn.ReLU(),
             nn.Linear(fc_size, fc_size),
             nn.ReLU(),
-            nn.Linear(fc_size, 1),
+            nn.Linear(fc_size, n_outputs),
         )
 
     def forward(self, x, **kwargs):

@@ -13,7 +13,11 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
+
+from ._construct import Construct
+from ._constructs import CONTEXT_WIDTH as DREAM_CONTEXT
 
 from ._jsonio import ModelFileError, atomic_write, canonical, plain_json, read_json
 from ._safejson import ESTIMATORS, Unrepresentable, decode, encode, path_of, resolve, sha256
@@ -25,7 +29,8 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
 #: Learned attributes of a DeepGXPRegressor kept in model.json.
-_FITTED = ("input_length_", "target_scale_", "target_center_", "n_features_in_")
+_FITTED = ("input_length_", "target_scale_", "target_center_", "n_features_in_",
+           "construct_", "n_outputs_")
 _REQUIRED_PARAMS = ("module", "criterion", "optimizer", "iterator_train", "iterator_valid",
                     "dataset")
 
@@ -107,7 +112,10 @@ def _tree(est, prefix, tensors, notes):
         check_is_fitted(est)
         for key, value in est.module_.state_dict().items():
             tensors[f"{prefix}module_.{key}"] = value.detach().cpu().contiguous()
-        fitted = {k: encode(getattr(est, k)) for k in _FITTED if hasattr(est, k)}
+        # Per-output standardization (arrays) is written as tuples of floats.
+        fitted = {k: encode(tuple(v.tolist()) if hasattr(v := getattr(est, k), "tolist")
+                            and not isinstance(v, float) else v)
+                  for k in _FITTED if hasattr(est, k)}
         return {
             "class": path,
             "params": _regressor_params(est, notes),
@@ -324,9 +332,16 @@ def _build_regressor(cls, node, prefix, tensors, device, where):
     for key, value in node["fitted"].items():
         if key not in _FITTED:
             raise ModelFileError(f"{where}: unknown learned attribute {key!r}.")
-        setattr(est, key, decode(value, where))
-    if not hasattr(est, "target_center_"):  # written before it was a learned attribute
+        value = decode(value, where)
+        setattr(est, key, np.asarray(value, dtype=np.float64) if isinstance(value, tuple)
+                else value)
+    # Files written before these were learned attributes: one output, DREAM layout.
+    if not hasattr(est, "target_center_"):
         est.target_center_ = float(est.target_center)
+    est.n_outputs_ = getattr(est, "n_outputs_", 1)
+    if not hasattr(est, "construct_"):
+        codes = getattr(est, "n_features_in_", None) == est.input_length_ + DREAM_CONTEXT
+        est.construct_ = Construct(est.input_length_) if codes else None
     est.restarts_ = list(node.get("restarts_", []))
     try:
         est.initialize()

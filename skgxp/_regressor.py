@@ -13,11 +13,13 @@ from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from . import _views
 from ._batching import ArrayBatchIterator, WeightedDataset
 from ._constructs import TTA_SHIFTS
+from ._views import PADDING_PROBABILITIES
 from ._convergence import ConvergenceMonitor, restart_seed
 from ._device import DeviceMixin, explain_oom
 from ._module import DeepGXP
 from ._resume import TrainingCheckpoint, begin_training, fit_attempts
 from ._schedule import CosinePerBatch
+from ._targets import learn_standardization
 from ._validation import (
     check_model_input,
     check_regressor_params,
@@ -153,6 +155,10 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         device="auto",
         precision="auto",
         tta=10,
+        tta_shifts=None,
+        padding=True,
+        padding_probabilities=PADDING_PROBABILITIES,
+        rc_conjoin=True,
         target_center=11.0,
         random_state=40,
         verbose=1,
@@ -178,6 +184,10 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         )
         self.precision = precision
         self.tta = tta
+        self.tta_shifts = tta_shifts
+        self.padding = padding
+        self.padding_probabilities = padding_probabilities
+        self.rc_conjoin = rc_conjoin
         self.target_center = target_center
         self.random_state = random_state
 
@@ -206,21 +216,32 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
 
+    def _shifts(self):
+        """Test-time shifts: ``tta_shifts``, else those of the ``tta`` setting."""
+        return tuple(self.tta_shifts) if self.tta_shifts is not None else _TTA_VIEWS[self.tta]
+
+    def _both_strands(self):
+        """Whether predictions average the reverse strand's views too."""
+        return self.rc_conjoin and self.tta != 1
+
     def initialize_module(self):
         kwargs = self.get_params_for("module")
         if isinstance(self.module, type):
             kwargs.setdefault("input_length", getattr(self, "input_length_", 110))
+            if getattr(self, "n_outputs_", 1) != 1:
+                kwargs.setdefault("n_outputs", self.n_outputs_)
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
     # -- data ---------------------------------------------------------------
 
     def _check_X(self, X, *, reset):
-        fitted = None if reset else self.input_length_
-        X, length = check_model_input(X, fitted, shifted=_TTA_VIEWS[self.tta] != (0,),
-                                      tta=self.tta)
+        fitted = None if reset else (self.input_length_, self.construct_)
+        X, length, construct = check_model_input(X, fitted, shifted=self._shifts() != (0,),
+                                                 tta=self.tta)
         if reset:
             self.input_length_ = length
+            self.construct_ = construct
             if X.ndim == 2:
                 self.n_features_in_ = int(X.shape[1])
         return X
@@ -238,30 +259,39 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
     def _training_input(self, Xi):
         Xi, is_codes = self._on_device(Xi)
         if is_codes:
-            Xi = _views.one_hot(_views.training_windows(Xi, self.input_length_))
+            probabilities = tuple(self.padding_probabilities) if self.padding else None
+            Xi = _views.one_hot(_views.training_windows(
+                Xi, self.input_length_, offset=self.construct_.context_5p,
+                probabilities=probabilities))
+        if not self.rc_conjoin:
+            return Xi
         return torch.cat([Xi, _views.reverse_complement(Xi)])
 
     def _view_predictions(self, Xi, **fit_params):
-        """Standardized predictions of every test-time view, ``(views, B)``."""
+        """Standardized predictions of every test-time view, ``(views, B, outputs)``."""
         Xi, is_codes = self._on_device(Xi)
         n = Xi.shape[0]
         if is_codes:
-            Xi = _views.one_hot(
-                _views.shifted_windows(Xi, self.input_length_, _TTA_VIEWS[self.tta])
-            )
-        if self.tta != 1:
+            Xi = _views.one_hot(_views.shifted_windows(
+                Xi, self.input_length_, self._shifts(), offset=self.construct_.context_5p))
+        if self._both_strands():
             Xi = torch.cat([Xi, _views.reverse_complement(Xi)])
         with self._autocast():
             out = self._forward(Xi, **fit_params)
-        return out.float().reshape(-1, n)
+        return out.float().reshape(-1, n, out.shape[-1])
 
     def _forward(self, x, **fit_params):
         chunks = x.split(_CPU_ROWS) if x.device.type == "cpu" else (x,)
         return torch.cat([self.module_(chunk, **fit_params) for chunk in chunks])
 
     def _standardize(self, y, device):
-        y = torch.as_tensor(y).to(device, non_blocking=True).reshape(-1, 1).float()
-        return (y - self.target_center_) / self.target_scale_
+        y = torch.as_tensor(y).to(device, non_blocking=True).float()
+        y = y.reshape(len(y), -1)
+        center, scale = self.target_center_, self.target_scale_
+        if np.ndim(center):  # one per output
+            center = torch.as_tensor(center, dtype=torch.float32, device=device)
+            scale = torch.as_tensor(scale, dtype=torch.float32, device=device)
+        return (y - center) / scale
 
     # -- training and inference steps ----------------------------------------
 
@@ -271,8 +301,10 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         Parameters
         ----------
         y_pred : torch.Tensor or tuple of torch.Tensor
-            Predictions in standardized units; a ``(forward, reverse)`` pair
-            gives the mean of the two strands' losses (BHI's conjoined loss).
+            Predictions in standardized units, ``(batch, outputs)``; a
+            ``(forward, reverse)`` pair gives the mean of the two strands'
+            losses (BHI's conjoined loss). With several outputs, each output
+            standardized on its own, the loss is the mean over outputs.
         y_true : torch.Tensor
             Targets in the units of ``y``.
         X : object, default=None
@@ -312,32 +344,32 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         with explain_oom(self):
             with self._autocast(training=True):
                 out = self._forward(x, **fit_params)
-            forward, reverse = out.float().chunk(2)
-            loss = self.get_loss((forward, reverse), yi, X=Xi, training=True,
-                                 sample_weight=wi)
+            strands = out.float().chunk(2) if self.rc_conjoin else (out.float(),)
+            loss = self.get_loss(strands, yi, X=Xi, training=True, sample_weight=wi)
             self._check_finite(loss)
             loss.backward()
-        return {"loss": loss, "y_pred": (forward + reverse) / 2}
+        return {"loss": loss, "y_pred": sum(strands) / len(strands)}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         Xi, yi, wi = _unpack(batch)
         with torch.no_grad(), explain_oom(self):
             views = self._view_predictions(Xi, **fit_params)
-            # Views are shift-major with the reverse strands in the second half.
-            center = len(_TTA_VIEWS[self.tta]) // 2
-            strands = (views[center],) if self.tta == 1 else (
-                views[center], views[len(views) // 2 + center]
-            )
-            loss = self.get_loss(tuple(s[:, None] for s in strands), yi, sample_weight=wi)
-        return {"loss": loss, "y_pred": views.mean(0)[:, None]}
+            # Views are shift-major with the reverse strands in the second half;
+            # the loss is on the unshifted view (the middle one without 0).
+            shifts = self._shifts()
+            center = shifts.index(0) if 0 in shifts else len(shifts) // 2
+            strands = (views[center], views[len(shifts) + center]) if (
+                self._both_strands()) else (views[center],)
+            loss = self.get_loss(strands, yi, sample_weight=wi)
+        return {"loss": loss, "y_pred": views.mean(0)}
 
     def evaluation_step(self, batch, training=False):
         self.check_is_fitted()
         Xi = _unpack(batch)[0]
         with torch.set_grad_enabled(training), explain_oom(self):
             self._set_training(training)
-            return self._view_predictions(Xi).mean(0)[:, None]
+            return self._view_predictions(Xi).mean(0)
 
     def _check_finite(self, loss):
         if not torch.isfinite(loss):
@@ -435,18 +467,21 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         return self
 
     def _learn_standardization(self, y):
-        self.target_center_ = float(self.target_center)
-        self.target_scale_ = _scale_of(y)
+        self.n_outputs_ = y.shape[1]
+        self.target_center_, self.target_scale_ = learn_standardization(y, self.target_center)
 
     def _fit_data(self, X, y, sample_weight, reset):
         """Validated ``X``, ``y``; what skorch trains on; what identifies the fit."""
         X = self._check_X(X, reset=reset)
         y = check_target(y, len(X))
+        if not reset and y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y.shape[1]} output(s), but this model was fitted "
+                             f"with {self.n_outputs_}.")
         if sample_weight is None:
             return X, y, (X, y), y
         w = check_sample_weight(sample_weight, len(X))
         w = w / w.mean()
-        return X, y, (WeightedDataset(X, y, w), None), np.column_stack([y[:, 0], w])
+        return X, y, (WeightedDataset(X, y, w), None), np.column_stack([y, w])
 
     def predict(self, X):
         """Predict expression as the mean of the test-time views.
@@ -466,7 +501,9 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         if not is_dataset(X):  # skorch's scoring callbacks pass their Dataset
             X = self._check_X(X, reset=False)
         standardized = NeuralNet.predict_proba(self, X)
-        return standardized.ravel() * self.target_scale_ + self.target_center_
+        if self.n_outputs_ == 1:
+            return standardized.ravel() * self.target_scale_ + self.target_center_
+        return standardized * self.target_scale_ + self.target_center_
 
     @available_if(lambda self: False)
     def predict_proba(self, X):
@@ -491,8 +528,3 @@ def _unpack(batch):
     X, y = batch
     return X, y, None
 
-
-def _scale_of(y):
-    scale = float(np.std(y))
-    # Constant targets: keep them finite, as StandardScaler does.
-    return scale if scale > 0 else 1.0

@@ -7,6 +7,8 @@ resume from a :class:`TrainingCheckpoint` of the same fit.
 
 from pathlib import Path
 
+import numpy as np
+
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.history import History
@@ -157,7 +159,8 @@ class TrainingCheckpoint(Callback):
         except (RuntimeError, ValueError, KeyError) as exc:
             raise ModelFileError(f"{self.path} does not fit this network: {exc}") from None
         net.history_ = History(state["history"])
-        net.target_scale_ = state["target_scale"]
+        scale = state["target_scale"]
+        net.target_scale_ = np.asarray(scale) if isinstance(scale, list) else scale
         net.restarts_ = state["restarts"]
         self.pending_rng_ = state["rng"]
         if net.verbose:
@@ -182,7 +185,7 @@ class TrainingCheckpoint(Callback):
             "optimizer": net.optimizer_.state_dict(),
             "history": canonical(plain_json(list(net.history), [], "history")),
             "rng": rng_state(),
-            "target_scale": float(net.target_scale_),
+            "target_scale": np.asarray(net.target_scale_, dtype=float).tolist(),
             "restarts": canonical(plain_json(getattr(net, "restarts_", []))),
             "fingerprint": canonical(self.fingerprint_),
         }

@@ -27,6 +27,7 @@ ESTIMATORS = {
     "sklearn.frozen.FrozenEstimator",
 }
 OBJECT_CLASSES = {  # instances rebuilt as ``cls(**params)``
+    "skgxp.Construct",
     "skgxp.callbacks.CosinePerBatch",
     "skgxp.callbacks.ConvergenceMonitor",
     "skgxp.callbacks.TrainingCheckpoint",

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 
-from ._constructs import CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT
+from ._construct import Construct, construct_of
+from ._constructs import BASES, CONTEXT_3P, CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT, VECTOR_N
 from ._device import resolve_device
 
 _VALID_CODES = np.zeros(256, dtype=bool)
@@ -94,7 +95,7 @@ def _first_outside(values, low, high):
 
 
 def check_target(y, n_samples):
-    """Return ``y`` as float32 of shape ``(n_samples, 1)``, or raise."""
+    """Return ``y`` as float32 of shape ``(n_samples, k)``, or raise."""
     if y is None:
         raise ValueError(
             "This estimator requires y to be passed, but the target y is None; give "
@@ -103,11 +104,12 @@ def check_target(y, n_samples):
     if isinstance(y, pd.DataFrame | pd.Series):
         y = y.to_numpy()
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[1] == 0:
         raise ValueError(
-            f"y must have shape (n,) or (n, 1) (one target per row); got {y.shape}."
+            f"y must have shape (n,) or (n, k) (one row of k targets per row of X); "
+            f"got {y.shape}."
         )
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
@@ -118,23 +120,23 @@ def check_target(y, n_samples):
     if y.dtype.kind == "b" or y.dtype.kind not in "iufO":
         raise TypeError(f"y must be numeric; got dtype {y.dtype}.")
     if y.dtype.kind == "O":
-        for i, value in enumerate(y):
+        for flat, value in enumerate(y.ravel()):
+            row, col = divmod(flat, y.shape[1])
+            i = row if y.shape[1] == 1 else f"{row}, {col}"
             if isinstance(value, bool) or not isinstance(value, int | float | np.number):
                 raise TypeError(
                     f"y[{i}] is {value!r} of type {type(value).__name__}; targets "
                     "must be numbers."
                 )
     y = y.astype(np.float64)
-    bad = _first_nonfinite(y)
-    if bad is not None:
-        raise ValueError(f"y[{bad[0]}] is {y[bad[0]]}; targets must be finite numbers.")
-    y32 = y.astype(np.float32)
-    bad = _first_nonfinite(y32)
-    if bad is not None:
-        raise ValueError(
-            f"y[{bad[0]}] = {y[bad[0]]} does not fit in float32; rescale the targets."
-        )
-    return y32.reshape(-1, 1)
+    for values, message in ((y, "is {}; targets must be finite numbers."),
+                            (y.astype(np.float32), "= {} does not fit in float32; rescale "
+                             "the targets.")):
+        bad = _first_nonfinite(values)
+        if bad is not None:
+            at = f"{bad[0]}" if y.shape[1] == 1 else f"{bad[0]}, {bad[1]}"
+            raise ValueError(f"y[{at}] " + message.format(y[tuple(bad)]))
+    return y.astype(np.float32)
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -160,15 +162,37 @@ def check_sample_weight(sample_weight, n_samples):
     return w.astype(np.float32)
 
 
-def check_codes(X, rows=65536):
-    """Refuse anything but PromoterEncoder codes, e.g. one-hot stored as uint8.
+def _flank_codes_of(flank):
+    return _CODE_OF[np.frombuffer(flank.encode("ascii"), np.uint8)] | VECTOR_BIT
 
-    Codes have a fixed layout: vector codes in the 5' context columns, the
-    insert (codes 0-4) in one run from column ``CONTEXT_5P``, vector codes after.
+
+_CODE_OF = np.zeros(256, dtype=np.uint8)
+for _code, _base in enumerate(BASES):
+    _CODE_OF[ord(_base)] = _code
+
+
+def check_codes(X, construct, flanks=True, rows=65536):
+    """Refuse anything but PromoterEncoder codes of ``construct``.
+
+    Codes have a fixed layout: the construct's 5' flank, the insert (codes
+    0-4) in one run from column ``construct.context_5p``, the 3' flank right
+    after it, then vector N. One-hot stored as uint8 is refused, and (with
+    ``flanks``) codes whose flank bases are another construct's.
     """
-    cols = np.arange(X.shape[1])
+    c5, c3, width = construct.context_5p, construct.context_3p, construct.width
+    if X.shape[1] != width:
+        raise ValueError(
+            f"X has {X.shape[1]} columns of uint8 codes, but codes of the model's "
+            f"construct ({construct.describe()}) have {width}. Encode with the model's "
+            "PromoterEncoder, or wrap codes of another construct as "
+            "skgxp.PromoterCodes(X, construct).")
+    before = f"in columns 0-{c5 - 1}" if c5 else "(none)"
+    layout = (f"PromoterEncoder codes (vector codes {VECTOR_BIT}-{VECTOR_BIT + 4} {before}, "
+              "then the insert's codes 0-4 in one run, then vector codes)")
+    cols = np.arange(width)
+    left, right = _flank_codes_of(construct.flank_5p), _flank_codes_of(construct.flank_3p)
     for start in range(0, len(X), rows):
-        block = X[start : start + rows]
+        block = np.asarray(X[start : start + rows])
         bad = ~_VALID_CODES[block]
         if bad.any():
             row, col = np.argwhere(bad)[0]
@@ -177,35 +201,85 @@ def check_codes(X, rows=65536):
                 f"code (insert 0-4, vector {VECTOR_BIT}-{VECTOR_BIT + 4})."
             )
         insert = block < VECTOR_BIT
-        # The insert runs from CONTEXT_5P to the first vector code after it.
-        end = CONTEXT_5P + np.argmax(~insert[:, CONTEXT_5P:], axis=1)[:, None]
-        bad = insert != ((cols >= CONTEXT_5P) & (cols < np.maximum(end, CONTEXT_5P + 1)))
+        # The insert runs from c5 to the first vector code after it.
+        end = c5 + np.argmax(np.pad(~insert[:, c5:], ((0, 0), (0, 1)), constant_values=True),
+                             axis=1)
+        inside = (cols >= c5) & (cols < np.maximum(end, c5 + 1)[:, None])
+        bad = insert != inside
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(
-                f"X[{start + row}] is not laid out as PromoterEncoder codes (vector "
-                f"codes {VECTOR_BIT}-{VECTOR_BIT + 4} in columns 0-{CONTEXT_5P - 1}, "
-                f"then the insert's codes 0-4 in one run, then vector codes): column "
-                f"{col} holds {block[row, col]}. One-hot input must be float, of shape "
-                "(n, 4, length) or (n, 4 * length)."
+                f"X[{start + row}] is not laid out as {layout}: column {col} holds "
+                f"{block[row, col]}. One-hot input must be float, of shape (n, 4, "
+                "length) or (n, 4 * length)."
             )
-
-
-def check_model_input(X, fitted_length, shifted, tta):
-    """``X`` checked as DeepGXPRegressor input, and the sequence length it encodes.
-
-    ``fitted_length`` is a fitted model's length (None at ``fit``); ``shifted``
-    says whether the ``tta`` setting needs shifted views, hence codes.
-    """
-    X = check_features(X, onehot_width=None if fitted_length is None else 4 * fitted_length)
-    if X.dtype == np.uint8:
-        length = X.shape[1] - CONTEXT_WIDTH
-        if length < 1:
+        long = np.flatnonzero(end - c5 > construct.length)
+        if long.size:
             raise ValueError(
-                f"X has {X.shape[1]} columns of uint8 codes; PromoterEncoder "
-                f"codes have length + {CONTEXT_WIDTH} columns."
-            )
-        check_codes(X)
+                f"X[{start + long[0]}] holds an insert of {end[long[0]] - c5} bases, longer "
+                f"than the construct's length {construct.length}.")
+        if not flanks:
+            continue
+        expected = np.full(block.shape, VECTOR_N, dtype=np.uint8)
+        expected[:, :c5] = left
+        expected[np.arange(len(block))[:, None], end[:, None] + np.arange(c3)] = right
+        bad = ~inside & (block != expected)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"X[{start + row}] column {col} holds vector base "
+                f"{BASES[block[row, col] & 7]!r} where the model's construct "
+                f"({construct.describe()}) has {BASES[expected[row, col] & 7]!r}: the codes "
+                "were encoded with other flanks. Encode with "
+                "PromoterEncoder.from_construct(model.construct_).")
+
+
+def dream_layout(X):
+    """The construct of plain codes laid out as the DREAM construct's (37 + 76 columns).
+
+    Codes from PromoterEncoder carry their construct; plain uint8 arrays are
+    read with the DREAM context widths, the flank bases taken from row 0.
+    """
+    length = X.shape[1] - CONTEXT_WIDTH
+    if length < 1:
+        raise ValueError(
+            f"X has {X.shape[1]} columns of uint8 codes; PromoterEncoder codes have "
+            f"length + {CONTEXT_WIDTH} columns.")
+    check_codes(X, Construct(length), flanks=False)
+    row = np.asarray(X[0])
+    end = CONTEXT_5P + int(np.argmax(np.append(row[CONTEXT_5P:] >= VECTOR_BIT, True)))
+    def bases(codes):
+        return "".join(BASES[c & (VECTOR_BIT - 1)] for c in codes)
+    return Construct(length, bases(row[:CONTEXT_5P]), bases(row[end : end + CONTEXT_3P]))
+
+
+def check_model_input(X, fitted, shifted, tta):
+    """``X`` checked as DeepGXPRegressor input, its length and its construct.
+
+    ``fitted`` is a fitted model's ``(length, construct)`` (None at ``fit``;
+    the construct is None for a model fitted on one-hot); ``shifted`` says
+    whether the ``tta`` setting needs shifted views, hence codes.
+    """
+    fitted_length, fitted_construct = fitted or (None, None)
+    carried = construct_of(X)
+    X = check_features(X, onehot_width=None if fitted_length is None else 4 * fitted_length)
+    construct = None
+    if X.dtype == np.uint8:
+        if carried is not None and fitted_construct is not None and (
+                carried != fitted_construct) and carried.length == fitted_length:
+            raise ValueError(
+                f"X was encoded for a construct with a {carried.describe()}, but this "
+                f"model was fitted for a {fitted_construct.describe()} "
+                f"({carried.difference(fitted_construct)}); encode with "
+                "PromoterEncoder.from_construct(model.construct_).")
+        if fitted_construct is None and fitted_length is not None:
+            raise ValueError(
+                "this model was fitted on one-hot input; give one-hot X of length "
+                f"{fitted_length} (PromoterEncoder(output='onehot')), not codes.")
+        construct = carried or fitted_construct or dream_layout(X)
+        length = construct.length
+        if length == (fitted_length or length):
+            check_codes(X, construct)
     else:
         length = X.shape[-1] if X.ndim == 3 else X.shape[1] // 4
         if shifted:
@@ -219,7 +293,7 @@ def check_model_input(X, fitted_length, shifted, tta):
             f"for length {fitted_length}; encode with "
             f"PromoterEncoder(length={fitted_length})."
         )
-    return X, int(length)
+    return np.asarray(X), int(length), construct
 
 
 def check_regressor_params(net, tta_settings):
@@ -230,10 +304,33 @@ def check_regressor_params(net, tta_settings):
         raise ValueError(
             f"precision must be 'auto', 'bf16' or 'fp32'; got {net.precision!r}."
         )
-    if not isinstance(net.target_center, Real) or not np.isfinite(net.target_center):
+    center = net.target_center
+    if not (isinstance(center, str) and center == "mean"):
+        values = np.asarray(center, dtype=object).ravel()
+        if values.size == 0 or not all(
+                isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
+                for v in values) or np.ndim(center) > 1:
+            raise ValueError(
+                "target_center must be a finite number, one per target, or 'mean'; "
+                f"got {center!r}.")
+    for name in ("padding", "rc_conjoin"):
+        if not isinstance(getattr(net, name), bool):
+            raise ValueError(f"{name} must be True or False; got {getattr(net, name)!r}.")
+    probs = net.padding_probabilities
+    ok = isinstance(probs, tuple | list) and len(probs) == 3 and all(
+        isinstance(p, Real) and not isinstance(p, bool) and 0 <= p <= 1 for p in probs)
+    if not ok or abs(sum(probs) - 1) > 1e-6:
         raise ValueError(
-            f"target_center must be a finite number; got {net.target_center!r}."
-        )
+            "padding_probabilities must be three probabilities (3'-only, 5'-only, "
+            f"both sides) that sum to 1; got {probs!r}.")
+    shifts = net.tta_shifts
+    if shifts is not None and (
+            not isinstance(shifts, tuple | list) or not shifts
+            or not all(isinstance(k, Integral) and not isinstance(k, bool) for k in shifts)
+            or len(set(shifts)) != len(shifts)):
+        raise ValueError(
+            "tta_shifts must be None or a non-empty tuple of distinct ints (bases "
+            f"to shift the insert by at prediction); got {shifts!r}.")
     if net.random_state is not None and not isinstance(net.random_state, Integral):
         raise ValueError(
             f"random_state must be an int or None; got {net.random_state!r}."

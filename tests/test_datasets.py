@@ -1,6 +1,9 @@
 """Bundled DREAM data and the challenge-file reader."""
 
+import csv
 import gzip
+import re
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -8,6 +11,8 @@ import pytest
 
 from skgxp.datasets import (
     load_dream_demo,
+    load_drosophila_starr_sample,
+    load_human_mpra_sample,
     load_public_leaderboard,
     load_public_leaderboard_pairs,
     read_challenge_file,
@@ -198,3 +203,120 @@ def test_sequences_only_ignore_a_headerless_second_column(tmp_path):
     X, y = read_challenge_file(_write(tmp_path, "test.txt", "ACGT\tNA\nTTGA\t?\n"),
                                target_column=None)
     assert X.tolist() == ["ACGT", "TTGA"] and y is None
+
+
+# Bundled non-yeast samples, checked against a read of the gzip files with the
+# standard library so a pandas parsing quirk cannot hide behind itself.
+
+_HUMAN_FILES = {s: f"human_mpra_sample_{s}.tsv.gz" for s in ("train", "valid", "test")}
+_DROSOPHILA_FILES = {
+    "train": "drosophila_starr_sample_train.tsv.gz",
+    "valid": "drosophila_starr_sample_val.tsv.gz",
+    "test": "drosophila_starr_sample_test.tsv.gz",
+}
+_DROSOPHILA_TARGETS = ["Dev_log2_enrichment", "Hk_log2_enrichment"]
+_SPLITS = ["train", "valid", "test"]
+
+
+def _stdlib_rows(name):
+    path = resources.files("skgxp.datasets") / "data" / name
+    with path.open("rb") as raw, gzip.open(raw, "rt", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_human_mpra_shapes_and_dtypes(split):
+    bunch = load_human_mpra_sample(split)
+    assert bunch.data.shape == (1000,) and bunch.data.dtype == object
+    assert bunch.target.shape == (1000,) and bunch.target.dtype == np.float64
+    assert bunch.ids.shape == (1000,) and bunch.ids.dtype == object
+    assert bunch.target_names == ["mean_value"] and bunch.frame is None
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_drosophila_starr_shapes_and_dtypes(split):
+    bunch = load_drosophila_starr_sample(split)
+    assert bunch.data.shape == (1000,) and bunch.data.dtype == object
+    assert bunch.target.shape == (1000, 2) and bunch.target.dtype == np.float64
+    assert bunch.ids.shape == (1000,) and bunch.ids.dtype == object
+    assert bunch.target_names == _DROSOPHILA_TARGETS and bunch.frame is None
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_human_mpra_first_row_matches_the_file(split):
+    first = _stdlib_rows(_HUMAN_FILES[split])[0]
+    bunch = load_human_mpra_sample(split)
+    assert bunch.data[0] == first["seq"]
+    assert bunch.target[0] == float(first["mean_value"])
+    assert bunch.ids[0] == first["seq_id"]
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_drosophila_starr_first_row_matches_the_file(split):
+    first = _stdlib_rows(_DROSOPHILA_FILES[split])[0]
+    bunch = load_drosophila_starr_sample(split)
+    assert bunch.data[0] == first["Sequence"]
+    assert bunch.target[0].tolist() == [float(first[name]) for name in _DROSOPHILA_TARGETS]
+    assert bunch.ids[0] == first["ID"]
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_human_mpra_sequences_are_230bp_between_the_adapters(split):
+    X, _ = load_human_mpra_sample(split, return_X_y=True)
+    assert all(len(seq) == 230 for seq in X)
+    assert all(seq.startswith("AGGACCGGATCAACT") for seq in X)
+    assert all(seq.endswith("CATTGCGTGAACCGA") for seq in X)
+
+
+@pytest.mark.parametrize("split", _SPLITS)
+def test_drosophila_starr_sequences_are_249bp(split):
+    X, _ = load_drosophila_starr_sample(split, return_X_y=True)
+    assert all(len(seq) == 249 for seq in X)
+
+
+def test_drosophila_valid_split_is_the_val_file():
+    rows = _stdlib_rows("drosophila_starr_sample_val.tsv.gz")
+    bunch = load_drosophila_starr_sample("valid")
+    assert bunch.ids.tolist() == [row["ID"] for row in rows]
+    assert bunch.data.tolist() == [row["Sequence"] for row in rows]
+
+
+@pytest.mark.parametrize("loader", [load_human_mpra_sample, load_drosophila_starr_sample])
+def test_unknown_split_names_the_value_and_the_choices(loader):
+    message = "split must be one of 'train', 'valid', 'test'; got 'val'."
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        loader("val")
+
+
+def test_human_mpra_as_frame_types():
+    bunch = load_human_mpra_sample(as_frame=True)
+    assert isinstance(bunch.data, pd.Series) and isinstance(bunch.target, pd.Series)
+    assert list(bunch.frame.columns) == ["seq_id", "seq", "mean_value", "fold"]
+    X, y = load_human_mpra_sample(return_X_y=True, as_frame=True)
+    assert isinstance(X, pd.Series) and isinstance(y, pd.Series)
+
+
+def test_drosophila_starr_as_frame_types():
+    bunch = load_drosophila_starr_sample(as_frame=True)
+    assert isinstance(bunch.data, pd.Series) and isinstance(bunch.target, pd.DataFrame)
+    assert list(bunch.target.columns) == _DROSOPHILA_TARGETS
+    assert bunch.frame.shape == (1000, 8)
+    X, y = load_drosophila_starr_sample(return_X_y=True, as_frame=True)
+    assert isinstance(X, pd.Series) and isinstance(y, pd.DataFrame)
+
+
+def test_other_species_descr_names_source_and_papers():
+    human = load_human_mpra_sample().DESCR
+    fly = load_drosophila_starr_sample().DESCR
+    assert "AGGACCGGATCAACT" in human and "_Reversed:" in human and "Agarwal" in human
+    assert "de Almeida" in fly
+    assert all("MIT License" in text and "f7b2e19" in text for text in (human, fly))
+
+
+def test_other_species_files_are_package_data():
+    data = resources.files("skgxp.datasets") / "data"
+    for name in [*_HUMAN_FILES.values(), *_DROSOPHILA_FILES.values()]:
+        assert (data / name).is_file(), name
+    licence = (data / "LICENSE-DREAM2022.txt").read_text()
+    assert all(name in licence for name in _HUMAN_FILES.values())
+    assert all(name in licence for name in _DROSOPHILA_FILES.values())
