@@ -86,9 +86,26 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         6 = shifts -1..+1 x both strands, 2 = both strands, 1 = forward only.
         Shifted views need :class:`PromoterEncoder` codes; one-hot input allows
         1 or 2.
-    target_center : float, default=11.0
+    tta_shifts : tuple of int or None, default=None
+        The test-time shifts (bases the insert moves; negative toward 3').
+        None: those of ``tta`` (BHI's -2..+2 for 10 views). Given, they
+        replace them; ``tta=1`` still means the forward strand only.
+    padding : bool, default=True
+        BHI's random vector padding of inserts shorter than the construct's
+        length, redrawn every epoch. False: padded on the 3' side only, as at
+        prediction.
+    padding_probabilities : tuple of 3 float, default=(0.333, 0.2228, 0.4442)
+        Probabilities of 3'-only, 5'-only and both-sides padding (BHI's two
+        draws, 0.333 then 0.666, exactly).
+    rc_conjoin : bool, default=True
+        Train on both strands (BHI's conjoined loss) and average both strands'
+        views at prediction. False for strand-specific assays: forward strand
+        only.
+    target_center : float, array-like of shape (n_outputs,) or "mean", default=11.0
         Subtracted from ``y`` before dividing by its standard deviation (ddof
-        0) in training; BHI's most common bin value.
+        0, per output) in training; BHI's most common bin value. ``"mean"``:
+        the training targets' mean, for assays on other scales (fit warns when
+        the centre lies outside the training targets).
     random_state : int or None, default=40
         Seeds torch, numpy and ``random`` at ``fit`` (weights, shuffling,
         padding draws, dropout). None leaves the generators alone.
@@ -104,9 +121,16 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         The trained network.
     input_length_ : int
         Sequence length the network was built for.
-    target_center_ : float
-        ``target_center`` at ``fit``: what predictions are shifted back by.
-    target_scale_ : float
+    construct_ : Construct or None
+        The construct of the training codes (carried by
+        :class:`~skgxp.PromoterCodes`; plain codes are read with the DREAM
+        layout); codes of another construct are refused. None for one-hot.
+    n_outputs_ : int
+        Targets per sequence (columns of ``y``).
+    target_center_ : float or ndarray of shape (n_outputs,)
+        The centre at ``fit``: what predictions are shifted back by (a float
+        for one output).
+    target_scale_ : float or ndarray of shape (n_outputs,)
         Standard deviation (ddof 0) of the training targets.
     n_features_in_ : int
         Width of the 2-D input seen at ``fit``.
@@ -394,11 +418,13 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, length + 113), dtype uint8
-            :class:`PromoterEncoder` codes; or one-hot float of shape
-            ``(n_samples, 4, length)`` or ``(n_samples, 4 * length)``.
-        y : array-like of shape (n_samples,) or (n_samples, 1)
-            Measured expression.
+        X : PromoterCodes or ndarray of shape (n_samples, width), dtype uint8
+            :class:`PromoterEncoder` codes (``width`` is the construct's, 223
+            for DREAM's); or one-hot float of shape ``(n_samples, 4,
+            length)`` or ``(n_samples, 4 * length)``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Measured expression; several columns train a network with one
+            output per column.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows (e.g. lower for sequences
             measured once). They are scaled to a mean of 1 and multiply each
@@ -436,8 +462,8 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         ----------
         X : ndarray
             As for :meth:`fit`.
-        y : array-like of shape (n_samples,) or (n_samples, 1)
-            Measured expression.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Measured expression, with the columns of the first fit.
         classes : None
             Unused, for scikit-learn compatibility.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -489,12 +515,13 @@ class DeepGXPRegressor(DeviceMixin, NeuralNetRegressor):
         Parameters
         ----------
         X : ndarray
-            As for :meth:`fit`, encoded for the same length.
+            As for :meth:`fit`, encoded for the same construct.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions in the units of the training ``y``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of the training ``y``; 1-D for one
+            output (also when ``y`` was ``(n, 1)``).
         """
         self.check_is_fitted()
         self._check_params()

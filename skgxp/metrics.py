@@ -25,53 +25,79 @@ DREAM_WEIGHTS = {
 PAIRED_SUBSETS = ("SNVs", "motif_perturbation", "motif_tiling")
 
 
-def _correlation(statistic, y_true, y_pred):
-    """``statistic`` of two raveled arrays; NaN when either side is constant."""
-    y_true = np.asarray(y_true, dtype=np.float64).ravel()
-    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true has {y_true.size} values but y_pred has {y_pred.size}."
-        )
+def _one_correlation(statistic, y_true, y_pred):
     if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
         return float("nan")
     return float(statistic(y_true, y_pred)[0])
 
 
-def pearson_r(y_true, y_pred):
-    """Pearson correlation of two 1-D (or ``(n, 1)``) arrays.
+def _correlation(statistic, y_true, y_pred, multioutput):
+    """``statistic`` per output column; NaN where either side is constant.
+
+    1-D and ``(n, 1)`` inputs give a float; ``(n, k)`` inputs the mean over
+    outputs (``"uniform_average"``) or one value per output (``"raw_values"``).
+    """
+    if multioutput not in ("uniform_average", "raw_values"):
+        raise ValueError("multioutput must be 'uniform_average' or 'raw_values'; got "
+                         f"{multioutput!r}.")
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    k = max(y.shape[1] if y.ndim == 2 else 1 for y in (y_true, y_pred))
+    if k == 1:
+        y_true, y_pred = y_true.ravel(), y_pred.ravel()
+        if y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"y_true has {y_true.size} values but y_pred has {y_pred.size}."
+            )
+        value = _one_correlation(statistic, y_true, y_pred)
+        return np.array([value]) if multioutput == "raw_values" else value
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has {y_pred.shape}.")
+    values = np.array([_one_correlation(statistic, y_true[:, j], y_pred[:, j])
+                       for j in range(k)])
+    return values if multioutput == "raw_values" else float(values.mean())
+
+
+def pearson_r(y_true, y_pred, *, multioutput="uniform_average"):
+    """Pearson correlation of targets and predictions, per output.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n,) or (n, 1)
+    y_true, y_pred : array-like of shape (n,) or (n, n_outputs)
         Targets and predictions.
+    multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
+        With several outputs: the mean of their correlations, or one each.
 
     Returns
     -------
-    r : float
-        NaN when either side is constant.
+    r : float or ndarray of shape (n_outputs,)
+        NaN where either side is constant.
 
     Examples
     --------
     >>> from skgxp.metrics import pearson_r
     >>> round(pearson_r([1, 2, 3], [1, 2, 4]), 3)
     0.982
+    >>> pearson_r([[1, 3], [2, 2], [3, 1]], [[1, 1], [2, 2], [3, 3]], multioutput="raw_values")
+    array([ 1., -1.])
     """
-    return _correlation(stats.pearsonr, y_true, y_pred)
+    return _correlation(stats.pearsonr, y_true, y_pred, multioutput)
 
 
-def spearman_r(y_true, y_pred):
-    """Spearman rank correlation of two 1-D (or ``(n, 1)``) arrays.
+def spearman_r(y_true, y_pred, *, multioutput="uniform_average"):
+    """Spearman rank correlation of targets and predictions, per output.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n,) or (n, 1)
+    y_true, y_pred : array-like of shape (n,) or (n, n_outputs)
         Targets and predictions.
+    multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
+        With several outputs: the mean of their correlations, or one each.
 
     Returns
     -------
-    rho : float
-        NaN when either side is constant.
+    rho : float or ndarray of shape (n_outputs,)
+        NaN where either side is constant.
 
     Examples
     --------
@@ -79,7 +105,43 @@ def spearman_r(y_true, y_pred):
     >>> spearman_r([1, 2, 3], [1, 2, 4])
     1.0
     """
-    return _correlation(stats.spearmanr, y_true, y_pred)
+    return _correlation(stats.spearmanr, y_true, y_pred, multioutput)
+
+
+def score_table(y_true, y_pred, target_names=None):
+    """Pearson and Spearman correlations per output, as a table.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_outputs)
+        Targets and predictions.
+    target_names : list of str or None, default=None
+        Row labels; None gives ``output_0``, ``output_1``, ... (``expression``
+        for one output).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per output: ``n``, ``pearson_r``, ``spearman``.
+
+    Examples
+    --------
+    >>> from skgxp.metrics import score_table
+    >>> score_table([[1, 3], [2, 2], [3, 1]], [[1, 1], [2, 2], [3, 4]], ["dev", "hk"])
+         n  pearson_r  spearman
+    dev  3   1.000000       1.0
+    hk   3  -0.981981      -1.0
+    """
+    pearson = pearson_r(y_true, y_pred, multioutput="raw_values")
+    spearman = spearman_r(y_true, y_pred, multioutput="raw_values")
+    if target_names is None:
+        target_names = ["expression"] if len(pearson) == 1 else [
+            f"output_{j}" for j in range(len(pearson))]
+    if len(target_names) != len(pearson):
+        raise ValueError(f"target_names has {len(target_names)} names for "
+                         f"{len(pearson)} output(s).")
+    return pd.DataFrame({"n": len(np.asarray(y_true)), "pearson_r": pearson,
+                         "spearman": spearman}, index=list(target_names))
 
 
 #: Scorer for ``cross_validate`` / ``GridSearchCV`` / skorch ``EpochScoring``.
