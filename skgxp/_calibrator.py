@@ -49,12 +49,13 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     ----------
     regressor_ : estimator
         The fitted regressor.
-    target_mean_ : float
-        Mean of the training targets.
-    target_std_ : float
+    target_mean_ : float or ndarray of shape (n_outputs,)
+        Mean of the training targets (per output for several).
+    target_std_ : float or ndarray of shape (n_outputs,)
         Standard deviation (ddof 0) of the training targets.
-    sorted_targets_ : ndarray
-        The training targets, sorted (used by ``method="empirical"``).
+    sorted_targets_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The training targets, sorted (per column; used by
+        ``method="empirical"``).
 
     See Also
     --------
@@ -94,8 +95,8 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ----------
         X : array-like
             Whatever the regressor takes (promoter strings for a pipeline).
-        y : array-like of shape (n_samples,)
-            Training targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets; each output is calibrated on its own.
         **fit_params : dict
             Passed to the regressor's ``fit``.
 
@@ -109,11 +110,15 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         check_target(targets, len(targets) if targets is not None and targets.ndim else 0)
         self.regressor_ = clone(self.regressor).fit(X, y, **fit_params)
         # Statistics in float64: check_target's float32 is for torch.
-        targets = targets.astype(np.float64).ravel()
-        self.target_mean_ = float(targets.mean())
-        std = float(targets.std())
-        self.target_std_ = std if std > 0 else 1.0
-        self.sorted_targets_ = np.sort(targets)
+        targets = targets.astype(np.float64).reshape(len(targets), -1)
+        mean, std = targets.mean(axis=0), targets.std(axis=0)
+        std[~(std > 0)] = 1.0
+        if targets.shape[1] == 1:  # one output: floats and a 1-D array, as BHI
+            self.target_mean_, self.target_std_ = float(mean[0]), float(std[0])
+            self.sorted_targets_ = np.sort(targets[:, 0])
+        else:  # per output: arrays of shape (k,), each column sorted
+            self.target_mean_, self.target_std_ = mean, std
+            self.sorted_targets_ = np.sort(targets, axis=0)
         return self
 
     def predict(self, X):
@@ -126,7 +131,7 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        quantiles : ndarray of shape (n_samples,)
+        quantiles : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Quantile of each prediction among the training targets. With
             ``method="empirical"`` strictly inside (0, 1). With
             ``method="normal"`` in [0, 1]: ``Phi`` never reaches 0 or 1, but
@@ -135,15 +140,14 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             38.5 below it.
         """
         check_is_fitted(self)
-        raw = np.asarray(self.regressor_.predict(X), dtype=np.float64).ravel()
-        return self.transform_predictions(raw)
+        return self.transform_predictions(self.regressor_.predict(X))
 
     def transform_predictions(self, y_pred):
         """Apply the calibration to predictions already made by the regressor.
 
         Parameters
         ----------
-        y_pred : array-like of shape (n_samples,)
+        y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Raw predictions in the units of ``y``.
 
         Returns
@@ -152,13 +156,26 @@ class QuantileCalibrator(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             The calibrated values.
         """
         check_is_fitted(self)
-        y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        k = np.size(self.target_mean_)
+        if k == 1:
+            y_pred = y_pred.ravel()
+        elif y_pred.ndim != 2 or y_pred.shape[1] != k:
+            raise ValueError(f"y_pred must have shape (n, {k}), one column per output; "
+                             f"got {y_pred.shape}.")
         if self.method == "normal":
             return stats.norm.cdf((y_pred - self.target_mean_) / self.target_std_)
-        below = np.searchsorted(self.sorted_targets_, y_pred, side="left")
-        at_or_below = np.searchsorted(self.sorted_targets_, y_pred, side="right")
+        if k == 1:
+            return self._empirical(self.sorted_targets_, y_pred)
+        return np.column_stack([self._empirical(self.sorted_targets_[:, j], y_pred[:, j])
+                                for j in range(k)])
+
+    @staticmethod
+    def _empirical(sorted_targets, y_pred):
+        below = np.searchsorted(sorted_targets, y_pred, side="left")
+        at_or_below = np.searchsorted(sorted_targets, y_pred, side="right")
         # n_below + n_equal / 2 + 1 / 2, over n + 1 (Hazen, mid-rank ties).
-        return (below + at_or_below + 1) / (2 * (self.sorted_targets_.size + 1))
+        return (below + at_or_below + 1) / (2 * (sorted_targets.size + 1))
 
     def score(self, X, y):
         """Pearson correlation of the calibrated predictions with ``y``.

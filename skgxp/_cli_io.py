@@ -20,17 +20,41 @@ def read_sequences(path, sequence_column, target_column):
     ----------
     path : str
         The file.
-    sequence_column, target_column : str or None
-        Columns of a headered file; ``target_column=None`` reads sequences only.
+    sequence_column : str
+        Column of sequences in a headered file.
+    target_column : str, list of str or None
+        Column(s) of targets in a headered file; several give ``y`` of shape
+        ``(n, k)`` (and need a header naming them); None reads sequences only.
 
     Returns
     -------
     X : ndarray of str
         The sequences.
     y : ndarray of float64 or None
-        The targets, which DeepGXPRegressor will accept; None without
+        The targets, of shape ``(n,)`` for one column and ``(n, k)`` for
+        several, which DeepGXPRegressor will accept; None without
         ``target_column``.
     """
+    import numpy as np
+
+    from .datasets._reader import _layout
+
+    names = [target_column] if isinstance(target_column, str) else target_column
+    if names is None or len(names) == 1:
+        return _read_one(path, sequence_column, None if names is None else names[0])
+    X, first = _read_one(path, sequence_column, names[0], check=False)
+    if _layout(path)[1] == 0:
+        raise CommandError(
+            f"{path} has no header; several --target-column need a headered TSV/CSV "
+            "that names them."
+        )
+    y = np.column_stack([first] + [_read_one(path, sequence_column, name, check=False)[1]
+                                   for name in names[1:]])
+    _check_targets(path, y, names)
+    return X, y
+
+
+def _read_one(path, sequence_column, target_column, check=True):
     from .datasets import read_challenge_file
 
     if os.path.isdir(path):
@@ -53,11 +77,12 @@ def read_sequences(path, sequence_column, target_column):
                 f"{path} has sequences but no expression column; training needs "
                 "`sequence<TAB>expression` rows."
             )
-        _check_targets(path, y)
+        if check:
+            _check_targets(path, y)
     return X, y
 
 
-def _check_targets(path, y):
+def _check_targets(path, y, names=None):
     """What the regressor would refuse only once training starts (e.g. float32 overflow)."""
     import numpy as np
 
@@ -67,28 +92,58 @@ def _check_targets(path, y):
         with np.errstate(over="ignore"):  # the overflow is reported, not warned about
             check_target(y, len(y))
     except ValueError as exc:
-        raise CommandError(_at_line(path, str(exc), "y", "the target")) from None
+        raise CommandError(_at_line(path, str(exc), "y", "the target", names)) from None
 
 
 def encode_sequences(encoder, X, path):
-    """``encoder.fit_transform(X)``; a bad sequence is reported with its line in ``path``."""
+    """``encoder.fit_transform(X)``; a bad sequence is reported with its line in ``path``.
+
+    The encoder's SequenceLengthWarning is not shown: :func:`encoding_report`
+    says how many sequences were trimmed.
+    """
+    import warnings
+
+    from ._encoder import SequenceLengthWarning
+
     try:
-        return encoder.fit_transform(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SequenceLengthWarning)
+            return encoder.fit_transform(X)
     except (TypeError, ValueError) as exc:
         message = re.sub(r" at position (\d+);",
                          lambda found: f" at character {int(found.group(1)) + 1} (1-based);",
                          str(exc))
+        # trim='error': name the options, not the encoder's parameters.
+        message = re.sub(r"more than length=(\d+) \(trim='error'\); shorten it or choose "
+                         r"trim='3p' or '5p'\.",
+                         r"more than the \1-bp insert (--trim error); shorten it, or pass "
+                         r"--trim 3p or --trim 5p to trim it.", message)
         raise CommandError(_at_line(path, message, "X", "the sequence")) from None
 
 
-def _at_line(path, message, array, subject):
-    """``message`` about ``array[i]`` (0-based data row) as one about a line of ``path``."""
+def encoding_report(encoder):
+    """One line: how many sequences were encoded for which construct, trimmed, padded."""
+    trimmed = f"{encoder.n_trimmed_:,} trimmed"
+    if encoder.n_trimmed_:
+        trimmed += f" (from the {encoder.trim[0]}' end)"
+    return (f"encoded {encoder.n_sequences_:,} sequences for a "
+            f"{encoder.get_construct().describe()}: {trimmed}, "
+            f"{encoder.n_padded_:,} padded")
+
+
+def _at_line(path, message, array, subject, names=None):
+    """``message`` about ``array[i]`` (0-based data row) as one about a line of ``path``.
+
+    ``array[i, j]`` is about column ``names[j]`` of row ``i``.
+    """
     from .datasets._reader import file_line
 
-    found = re.match(rf"{array}\[(\d+)\]( =)? ", message)
+    found = re.match(rf"{array}\[(\d+)(?:, (\d+))?\]( =)? ", message)
     if found is None:
         return f"{path}: {message}"
     line, _ = file_line(path, int(found.group(1)))
+    if found.group(2) is not None and names is not None:
+        subject += f" {names[int(found.group(2))]!r}"
     return f"{path}, line {line}: {subject} {message[found.end():]}"
 
 

@@ -14,8 +14,15 @@ import numpy as np
 from skorch.callbacks import Callback
 
 from ._cli_errors import EXIT_FAILURE, EXIT_OK, CommandError
-from ._cli_io import encode_sequences, read_json, read_sequences
-from ._cli_options import check_device, parse_params, plotting, write_figures
+from ._cli_io import encode_sequences, encoding_report, read_json, read_sequences
+from ._cli_options import (
+    check_device,
+    encoder_from_args,
+    parse_params,
+    plotting,
+    target_columns,
+    write_figures,
+)
 from ._cli_training import build_regressor, progress_callbacks, raise_if_interrupted
 from ._jsonio import plain_json, write_json
 from ._provenance import (
@@ -33,6 +40,9 @@ from ._provenance import (
 SETTINGS_FILE = "fit_settings.json"
 CHECKPOINT_DIR = "checkpoint"
 _MODEL_FILES = ("model.json", "weights.safetensors")
+#: Settings that fits before the construct options did not record: compared
+#: only when the unfinished fit's settings have them.
+_LATER_SETTINGS = ("construct", "trim", "targets")
 
 
 def _checkpoint_file(out):
@@ -77,7 +87,8 @@ def _check_resumable(out, settings):
         raise CommandError(f"{out / SETTINGS_FILE} is damaged; pass --overwrite to start "
                            "over.")
     differ = [f"{key}: {stored.get(key)!r} there, {settings[key]!r} now"
-              for key in settings if stored.get(key) != settings[key]]
+              for key in settings if stored.get(key) != settings[key]
+              and (key in stored or key not in _LATER_SETTINGS)]
     if differ:
         raise CommandError(
             f"--out {out} holds an unfinished fit with other settings ("
@@ -103,27 +114,28 @@ def fit(args):
     from skorch.callbacks import EpochScoring
     from skorch.dataset import ValidSplit
 
-    from ._encoder import PromoterEncoder
     from .callbacks import TrainingCheckpoint
     from .metrics import pearson_scorer
 
     check_device(args.device)
     params = parse_params(args.params)
     plots = plotting(args.plots)
+    encoder = encoder_from_args(args)
+    targets = target_columns(args)
     out = Path(args.out)
     resume = _prepare_out_dir(out, args.overwrite)
-    X, y = read_sequences(args.train, args.sequence_column, args.target_column)
+    X, y = read_sequences(args.train, args.sequence_column, targets)
     data = data_record(args.train, len(X), sequence_column=args.sequence_column,
-                       target_column=args.target_column)
+                       target_column=targets[0] if len(targets) == 1 else targets)
     # As JSON data, so that it compares equal to the copy read back on resume.
     settings = plain_json({
         "data_sha256": data["sha256"], "epochs": args.epochs, "batch_size": args.batch_size,
         "lr": args.lr, "precision": args.precision, "valid_fraction": args.valid_fraction,
-        "seed": args.seed, "params": params,
+        "seed": args.seed, "params": params, "construct": encoder.get_construct().to_dict(),
+        "trim": args.trim, "targets": targets,
     })
     if resume:
         _check_resumable(out, settings)
-    encoder = PromoterEncoder()
     codes = encode_sequences(encoder, X, args.train)
     del X  # the strings take more memory than the codes
     scoring, split = [], None
@@ -131,7 +143,8 @@ def fit(args):
         split = ValidSplit(args.valid_fraction, random_state=args.seed)
         scoring = [("valid_pearson", EpochScoring(pearson_scorer, lower_is_better=False,
                                                   name="valid_pearson"))]
-    checkpoint = TrainingCheckpoint(out / CHECKPOINT_DIR)
+    # --out serves one fit: its checkpoint sits at a fixed path (no per-fit subdirectory).
+    checkpoint = TrainingCheckpoint(out / CHECKPOINT_DIR, per_fit=False)
     earlier = _EarlierRuns()
     regressor = build_regressor(
         params, max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -148,6 +161,7 @@ def fit(args):
     verb = "resuming" if checkpoint.path.exists() else "training"
     print(f"skgxp fit: {len(codes):,} sequences from {args.train}; {verb} {args.epochs} "
           f"epochs on {describe_training(regressor)}; checkpoints in {out / CHECKPOINT_DIR}")
+    print(encoding_report(encoder), flush=True)
     started = time.perf_counter()
     _train(regressor, codes, y)
     seconds = time.perf_counter() - started
@@ -155,6 +169,8 @@ def fit(args):
     regressor.set_params(callbacks=scoring)
     timing = {"seconds_this_run": round(seconds, 3),
               "seconds_all_runs": round(earlier.seconds_ + seconds, 3)}
+    if split is not None and len(targets) > 1:
+        _print_validation_scores(regressor, split, codes, y, targets)
     _save_model(out, encoder, regressor, codes, y, args, settings, data, timing)
     if plots is not None:
         directory = args.plots or out
@@ -170,6 +186,17 @@ def _train(regressor, X, y):
         # RuntimeError covers CUDA out-of-memory and ConvergenceError.
         raise CommandError(f"training failed: {exc}", EXIT_FAILURE) from None
     raise_if_interrupted(regressor)
+
+
+def _print_validation_scores(regressor, split, codes, y, targets):
+    """Per-target Pearson r and Spearman rho on the validation rows, at the last epoch."""
+    from .metrics import score_table
+
+    _, valid = split(np.arange(len(codes)))
+    rows = np.asarray(valid.indices)
+    table = score_table(y[rows], regressor.predict(codes[rows]), targets)
+    print(f"validation scores per target (last epoch, {len(rows):,} sequences):")
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def _save_model(out, encoder, regressor, codes, y, args, settings, data, timing):
@@ -191,10 +218,12 @@ def _save_model(out, encoder, regressor, codes, y, args, settings, data, timing)
             "precision": training_precision(regressor),
             **describe_device(regressor._resolve_device()),
         },
+        construct=encoder.get_construct(),
+        targets=settings["targets"],
     )
     skgxp.save(model, out, metadata={"provenance": record})
     write_json(out / PROVENANCE_FILE, record)
-    write_json(out / TARGET_STATS_FILE, target_stats(y))
+    write_json(out / TARGET_STATS_FILE, target_stats(y, settings["targets"]))
     shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     (out / SETTINGS_FILE).unlink(missing_ok=True)
     # Prove the directory loads with one call and predicts as the trained model.

@@ -105,17 +105,14 @@ def _tree(est, prefix, tensors, notes):
             "class": path,
             "params": {"method": est.method},
             "regressor_": _tree(est.regressor_, f"{prefix}regressor_.", tensors, notes),
-            "fitted": {"target_mean_": encode(est.target_mean_),
-                       "target_std_": encode(est.target_std_)},
+            "fitted": {key: encode(_plain(getattr(est, key)))
+                       for key in ("target_mean_", "target_std_")},
         }
     if path == "skgxp.DeepGXPRegressor":
         check_is_fitted(est)
         for key, value in est.module_.state_dict().items():
             tensors[f"{prefix}module_.{key}"] = value.detach().cpu().contiguous()
-        # Per-output standardization (arrays) is written as tuples of floats.
-        fitted = {k: encode(tuple(v.tolist()) if hasattr(v := getattr(est, k), "tolist")
-                            and not isinstance(v, float) else v)
-                  for k in _FITTED if hasattr(est, k)}
+        fitted = {k: encode(_plain(getattr(est, k))) for k in _FITTED if hasattr(est, k)}
         return {
             "class": path,
             "params": _regressor_params(est, notes),
@@ -128,6 +125,11 @@ def _tree(est, prefix, tensors, notes):
         f"DeepGXPRegressor, and QuantileCalibrator around either; got "
         f"{type(est).__name__}. Use pickle for other estimators (trusted files only)."
     )
+
+
+def _plain(value):
+    """Per-output arrays as tuples of floats (read back as arrays); others as they are."""
+    return tuple(value.tolist()) if isinstance(value, np.ndarray) else value
 
 
 def _encode_or_none(key, value, notes):
@@ -310,7 +312,9 @@ def _build(node, prefix, tensors, device, where):
         est = cls(regressor, **_params(node, where))
         est.regressor_ = inner
         for key, value in node["fitted"].items():
-            setattr(est, key, float(decode(value, where)))
+            value = decode(value, where)
+            setattr(est, key, np.asarray(value, dtype=np.float64) if isinstance(value, tuple)
+                    else float(value))
         est.sorted_targets_ = _take(tensors, f"{prefix}sorted_targets_", WEIGHTS_FILE).numpy()
         return est
     return _build_regressor(cls, node, prefix, tensors, device, where)

@@ -111,7 +111,8 @@ def data_record(path, n_rows, **columns):
     }
 
 
-def provenance_record(*, parameters, data, training, command=None):
+def provenance_record(*, parameters, data, training, construct=None, targets=None,
+                      command=None):
     """The provenance record written as ``provenance.json``.
 
     Parameters
@@ -123,6 +124,10 @@ def provenance_record(*, parameters, data, training, command=None):
         From :func:`data_record`.
     training : dict
         Time, epochs, device and the like.
+    construct : Construct, default=None
+        The construct the model was fitted for (recorded as its ``to_dict``).
+    targets : list of str, default=None
+        The target columns, one per output of the model.
     command : list of str, default=None
         The command line; default ``sys.argv``.
 
@@ -131,20 +136,47 @@ def provenance_record(*, parameters, data, training, command=None):
     record : dict
         JSON-safe record.
     """
-    return {
+    record = {
         "format": "skgxp-provenance/1",
         "created": utc_now(),
         "command": list(sys.argv if command is None else command),
         "versions": package_versions(),
         "data": data,
-        "parameters": plain_json(parameters, default=describe),
-        "training": plain_json(training, default=describe),
     }
+    if construct is not None:
+        record["construct"] = construct.to_dict()
+    if targets is not None:
+        record["targets"] = list(targets)
+    record["parameters"] = plain_json(parameters, default=describe)
+    record["training"] = plain_json(training, default=describe)
+    return record
 
 
-def target_stats(y):
-    """The training targets' distribution, exactly: unique values and their counts."""
-    y = np.asarray(y, dtype=np.float64).ravel()
+def target_names(provenance, n_outputs):
+    """The target columns a model was fitted on, from its provenance record.
+
+    ``output_0``, ``output_1``, ... for a model without one (saved from Python).
+    """
+    names = (provenance or {}).get("targets")
+    if isinstance(names, list) and len(names) == n_outputs and all(
+            isinstance(name, str) for name in names):
+        return names
+    return ["expression"] if n_outputs == 1 else [f"output_{j}" for j in range(n_outputs)]
+
+
+def target_stats(y, names=None):
+    """The training targets' distribution, exactly: unique values and their counts.
+
+    For ``y`` of shape ``(n, k)``, ``k > 1``: ``{"n": n, "targets": [...]}``,
+    the distribution of each column (named by ``names``) on its own.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 2 and y.shape[1] > 1:
+        names = names or [f"output_{j}" for j in range(y.shape[1])]
+        return {"n": int(len(y)),
+                "targets": [{"name": name, **target_stats(y[:, j])}
+                            for j, name in enumerate(names)]}
+    y = y.ravel()
     values, counts = np.unique(y, return_counts=True)
     return {
         "n": int(y.size),
@@ -156,6 +188,11 @@ def target_stats(y):
 
 
 def targets_from_stats(stats):
-    """The training targets (sorted) back from :func:`target_stats`."""
+    """The training targets back from :func:`target_stats`: sorted, per column.
+
+    Shape ``(n,)`` for one target, ``(n, k)`` (each column sorted) for several.
+    """
+    if "targets" in stats:
+        return np.column_stack([targets_from_stats(one) for one in stats["targets"]])
     return np.repeat(np.asarray(stats["values"], dtype=np.float64),
                      np.asarray(stats["counts"], dtype=np.int64))

@@ -2,7 +2,8 @@
 
 Subcommands: ``fit`` (train and save a model directory, resumable),
 ``predict``, ``cv`` (BHI's 5-fold protocol), ``evaluate`` (the DREAM weighted
-score) and ``demo``. Run ``skgxp COMMAND --help`` for each.
+score), ``demo``, ``variants`` and ``ism`` (predicted effects of sequence
+changes). Run ``skgxp COMMAND --help`` for each.
 """
 
 import argparse
@@ -79,8 +80,32 @@ def _add_columns(parser, target=True):
     parser.add_argument("--sequence-column", default="sequence", metavar="NAME",
                         help="column of sequences in a headered TSV/CSV file")
     if target:
-        parser.add_argument("--target-column", default="expression", metavar="NAME",
-                            help="column of measured expression in a headered file")
+        parser.add_argument(
+            "--target-column", action="append", default=None, metavar="NAME",
+            help="column of measured expression in a headered file; repeat it to train "
+            "one output per column (default: expression)")
+
+
+def _add_construct(parser):
+    group = parser.add_argument_group(
+        "construct (default: DREAM's, a 110-bp insert between 37-bp 5' and 76-bp 3' "
+        "flanks)")
+    group.add_argument("--length", type=_positive_int, default=None, metavar="N",
+                       help="insert length the model sees: longer sequences are trimmed "
+                       "(see --trim), shorter ones padded with the flanks (default: 110)")
+    group.add_argument("--flank-5p", default=None, metavar="SEQ",
+                       help="vector bases upstream of the insert, any width ('' for "
+                       "none; default: DREAM's)")
+    group.add_argument("--flank-3p", default=None, metavar="SEQ",
+                       help="vector bases downstream of the insert, any width ('' for "
+                       "none; default: DREAM's)")
+    group.add_argument("--construct", default=None, metavar="FILE",
+                       help="the construct as a JSON file ({\"length\": ..., "
+                       "\"flank_5p\": ..., \"flank_3p\": ...}, as skgxp.Construct."
+                       "to_json writes it); instead of the three options above")
+    group.add_argument("--trim", default="3p", choices=("3p", "5p", "error"),
+                       help="sequences longer than the insert lose bases from their 3' "
+                       "end (BHI), from their 5' end, or are refused")
 
 
 def _add_training(parser, epochs, batch_size):
@@ -119,7 +144,9 @@ def build_parser():
     from ._demo_command import demo
     from ._evaluate_command import evaluate
     from ._fit_command import fit
+    from ._ism_command import ism
     from ._predict_command import predict
+    from ._variants_command import variants
 
     parser = argparse.ArgumentParser(
         prog="skgxp", description=_DESCRIPTION, epilog=_EXIT_CODES,
@@ -138,9 +165,14 @@ TRAIN is the challenge's `sequence<TAB>expression` file without a header
 --target-column); .gz is read too. Every epoch is checkpointed in DIR; if the
 run is interrupted, run the same command again and it resumes from the last
 completed epoch. At the end DIR holds the model (load it in Python with
-skgxp.load(DIR)), provenance.json (parameters, package versions, data
-SHA-256 and row count, training time, device) and target_stats.json (for
-`skgxp predict --calibrate`).""",
+skgxp.load(DIR)), provenance.json (parameters, construct, target columns,
+package versions, data SHA-256 and row count, training time, device) and
+target_stats.json (for `skgxp predict --calibrate`).
+
+Other assays: --length, --flank-5p and --flank-3p (or --construct FILE)
+describe the reporter construct, e.g. a 200-bp insert between 15-bp adapters;
+--target-column given several times trains one output per column. How many
+sequences were trimmed or padded to the insert length is printed.""",
         fit,
     )
     fit.add_argument("train", metavar="TRAIN", help="training file")
@@ -153,6 +185,7 @@ SHA-256 and row count, training time, device) and target_stats.json (for
                        "each epoch (BHI's final model used 0)")
     group.add_argument("--seed", type=int, default=40, metavar="S",
                        help="random_state of training and of the validation split")
+    _add_construct(fit)
     fit.add_argument("--overwrite", action="store_true",
                      help="start over even if DIR holds a model or a checkpoint")
     _add_plots(fit, "the training curves", "the model directory")
@@ -166,8 +199,11 @@ SEQS is a file of sequences, one a line (a second column such as the
 challenge's placeholder expression is ignored), or a headered TSV/CSV with a
 sequence column. PRED is a TSV with columns `index` (0-based data row of
 SEQS), `sequence` and `prediction`; with --calibrate also `raw_prediction`.
-Calibration maps predictions to quantiles of the training targets saved at
-fit time: 'normal' is BHI's submitted post-processing.""",
+A model of several targets writes `prediction_<target>` (and
+`raw_prediction_<target>`) for each target column it was fitted on.
+Sequences are encoded for the model's own construct (the one it was fitted
+with). Calibration maps predictions to quantiles of the training targets
+saved at fit time: 'normal' is BHI's submitted post-processing.""",
         predict,
     )
     predict.add_argument("model_dir", metavar="MODEL_DIR", help="directory from skgxp fit")
@@ -195,7 +231,10 @@ reported at its epoch of best validation Pearson r of the reverse-complement-
 averaged prediction. Prints per fold, then the mean (sd) over folds of the
 Huber loss (standardized targets), Pearson r and Spearman rho on the training
 and validation sides, as BHI's Table 1 (validation r 0.7536 (0.00096) and
-rho 0.7701 (0.00074) on the full 6.7-million-row file).""",
+rho 0.7701 (0.00074) on the full 6.7-million-row file). With several
+--target-column, the scores are means over the targets, and the validation
+Pearson r and Spearman rho of each target are printed per fold (at its best
+epoch) and as mean (sd) over folds. The construct options are those of fit.""",
         cv,
     )
     cv.add_argument("train", metavar="TRAIN", help="training file (as for fit)")
@@ -210,6 +249,7 @@ rho 0.7701 (0.00074) on the full 6.7-million-row file).""",
     cv.add_argument("--out", metavar="RESULTS", default=None,
                     help="also write the per-fold results as TSV")
     _add_columns(cv)
+    _add_construct(cv)
     _add_training(cv, epochs=15, batch_size=512)
 
     evaluate = _add_subcommand(
@@ -259,6 +299,57 @@ trained at reduced width unless --full is given.""",
                       help="more DeepGXPRegressor parameters as a JSON object")
     _add_plots(demo, "the training curves, predicted vs measured per subset and the "
                "effect of test-time views and calibration", "./skgxp-demo-plots")
+
+    variants = _add_subcommand(
+        commands, "variants", "predicted alt - ref effects of pairs of sequences",
+        """\
+Predict the effect of each pair of PAIRS with the model in MODEL_DIR:
+predict(alt) - predict(ref), each with the model's test-time views (see
+skgxp.interpret.variant_effects).
+
+PAIRS is a headered TSV/CSV with a column of reference and a column of
+alternative sequences (see --ref-column and --alt-column). EFFECTS is PAIRS
+with a column `effect` added (`effect_<target>` per target for a model of
+several), in the units of the training targets; the other columns are kept as
+they are. A bad sequence is reported with its line.""",
+        variants,
+    )
+    variants.add_argument("model_dir", metavar="MODEL_DIR", help="directory from skgxp fit")
+    variants.add_argument("pairs", metavar="PAIRS", help="table of sequence pairs")
+    variants.add_argument("--out", required=True, metavar="EFFECTS",
+                          help="output TSV ('-' for standard output)")
+    variants.add_argument("--ref-column", default="ref", metavar="NAME",
+                          help="column of reference sequences")
+    variants.add_argument("--alt-column", default="alt", metavar="NAME",
+                          help="column of alternative sequences")
+
+    ism = _add_subcommand(
+        commands, "ism", "effect of every single substitution (saturation mutagenesis)",
+        """\
+Saturation mutagenesis of the sequences in SEQS with the model in MODEL_DIR:
+for every position of each insert (as the model sees it: trimmed to the
+construct's length) and each of the 3 other bases, predict(mutant) -
+predict(sequence), with the model's test-time views (see
+skgxp.interpret.saturation_mutagenesis).
+
+SEQS is read as by skgxp predict. OUT.npz holds `effects`, of shape
+(n, 4, length) (bases A, C, G, T; (n, targets, 4, length) for a model of
+several targets), exactly 0 at the reference base and past the end of a
+shorter insert; `sequences`, `prediction` (the reference predictions) and
+`targets` (the target names). OUT.npy holds `effects` alone.""",
+        ism,
+    )
+    ism.add_argument("model_dir", metavar="MODEL_DIR", help="directory from skgxp fit")
+    ism.add_argument("seqs", metavar="SEQS", help="sequences to mutate")
+    ism.add_argument("--out", required=True, metavar="OUT", help="output .npz or .npy file")
+    _add_columns(ism, target=False)
+    for command in (variants, ism):
+        command.add_argument("--tta", type=int, default=10, choices=(1, 2, 6, 10),
+                             help="test-time views: 10 = shifts -2..+2 x both strands")
+        command.add_argument("--device", default="auto",
+                             help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+        command.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                             help="sequences per forward batch (default: the model's)")
     return parser
 
 

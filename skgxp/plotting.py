@@ -11,7 +11,9 @@ import os
 
 import numpy as np
 
-from .metrics import DREAM_WEIGHTS, PAIRED_SUBSETS, pearson_r, spearman_r, subset_arrays
+from .metrics import (
+    DREAM_WEIGHTS, PAIRED_SUBSETS, pearson_r, score_table, spearman_r, subset_arrays,
+)
 
 __all__ = [
     "plot_predicted_vs_measured",
@@ -206,6 +208,55 @@ def plot_predicted_vs_measured(y_pred, labels=None, pairs=None, *, title=None):
     for ax in axes.flat[len(arrays):]:
         ax.set_visible(False)
     fig.suptitle(title or "Predicted vs measured expression per DREAM subset")
+    fig.tight_layout()
+    return fig
+
+
+def plot_targets(y_true, y_pred, target_names=None, *, title=None):
+    """Predicted against measured values, one panel per target.
+
+    For any assay (one or several targets, e.g. DeepSTARR's developmental
+    and housekeeping enrichment); each panel gives ``n``, Pearson ``r`` and
+    Spearman ``rho``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_outputs)
+        Measured values and predictions.
+    target_names : list of str or None, default=None
+        Panel titles; default as :func:`skgxp.metrics.score_table`.
+    title : str, default=None
+        Figure title.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgxp.plotting import plot_targets
+    >>> y = np.random.default_rng(0).normal(size=(50, 2))
+    >>> fig = plot_targets(y, y + 0.1, ["dev", "hk"])
+    >>> [ax.get_title().split()[0] for ax in fig.axes]
+    ['dev', 'hk']
+    """
+    plt = _pyplot()
+    table = score_table(y_true, y_pred, target_names)
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1, len(table))
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1, len(table))
+    fig, axes = plt.subplots(1, len(table), figsize=(3.7 * len(table), 3.5), squeeze=False)
+    for j, (ax, (name, row)) in enumerate(zip(axes.flat, table.iterrows())):
+        alpha = float(np.clip(600 / len(y_true), 0.15, 0.8))
+        ax.scatter(y_true[:, j], y_pred[:, j], s=6, alpha=alpha, lw=0, rasterized=True)
+        ax.set_title(f"{name} (n={int(row['n']):,})\nr = {row['pearson_r']:.3f}   "
+                     f"\u03c1 = {row['spearman']:.3f}", fontsize=9)
+        ax.set_xlabel(f"measured {name}", fontsize=8)
+        ax.set_ylabel(f"predicted {name}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title or "Predicted vs measured")
     fig.tight_layout()
     return fig
 

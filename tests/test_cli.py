@@ -547,6 +547,257 @@ def test_predict_damaged_model_exits_2(model_dir, seqs_file, tmp_path, capsys):
     assert "is not a loadable model" in err and "checksum" in err
 
 
+# -- constructs, trimming and several targets ----------------------------------------
+
+ADAPTER_5P, ADAPTER_3P = "AGGACCGGATCAACT", "CATTGCGTGAACCGA"
+HUMAN = skgxp.Construct(200, ADAPTER_5P, ADAPTER_3P)
+HUMAN_FLAGS = ["--length", "200", "--flank-5p", ADAPTER_5P, "--flank-3p", ADAPTER_3P]
+# Other assays are not on DREAM's bin scale: centre their targets on their mean.
+OTHER_PARAMS = json.dumps({**TINY_PARAMS, "target_center": "mean"})
+ONE_EPOCH = ["--epochs", "1", "--batch-size", "32", "--params", OTHER_PARAMS, "--quiet"]
+DROSOPHILA_TARGETS = ["Dev_log2_enrichment", "Hk_log2_enrichment"]
+
+
+@pytest.fixture(scope="module")
+def human_inserts():
+    """The first 200 inserts of the bundled human sample (adapters cut) and targets."""
+    from skgxp.datasets import load_human_mpra_sample
+
+    X, y = load_human_mpra_sample("train", return_X_y=True)
+    return np.array([s[15:-15] for s in X[:200]], dtype=object), y[:200]
+
+
+@pytest.fixture(scope="module")
+def human_file(tmp_path_factory, human_inserts):
+    X, y = human_inserts
+    path = tmp_path_factory.mktemp("human") / "human.tsv"
+    pd.DataFrame({"sequence": X, "expression": y}).to_csv(path, sep="\t", index=False)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def human_fit(tmp_path_factory, human_file):
+    """``skgxp fit`` with the construct flags: the model directory and standard output."""
+    out = tmp_path_factory.mktemp("human_fit") / "model"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = cli.main(["fit", human_file, "--out", str(out), *HUMAN_FLAGS, *ONE_EPOCH])
+    assert status == 0
+    return out, stdout.getvalue()
+
+
+def test_fit_construct_flags_train_for_that_construct(human_fit):
+    out, _ = human_fit
+    model = skgxp.load(out)
+    assert model[0].get_construct() == HUMAN
+    assert model[-1].construct_ == HUMAN
+
+
+def test_fit_reports_the_encoding_of_the_construct(human_fit):
+    _, stdout = human_fit
+    assert ("encoded 200 sequences for a 200-bp insert, 15-bp 5' flank, 15-bp 3' flank: "
+            "0 trimmed, 0 padded\n") in stdout
+
+
+def test_fit_reports_the_dream_construct_by_default(redirected_fit):
+    out, _ = redirected_fit
+    assert (f"encoded {N_TRAIN} sequences for a 110-bp insert, 37-bp 5' flank, 76-bp 3' "
+            "flank: ") in out
+
+
+def test_fit_without_construct_options_keeps_the_dream_encoder(model_dir):
+    assert skgxp.load(model_dir)[0].get_params() == skgxp.PromoterEncoder().get_params()
+
+
+def test_fit_provenance_records_the_construct(human_fit, model_dir):
+    out, _ = human_fit
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["construct"] == {"length": 200, "flank_5p": ADAPTER_5P,
+                                   "flank_3p": ADAPTER_3P}
+    dream = json.loads((model_dir / "provenance.json").read_text())
+    assert dream["construct"] == skgxp.Construct().to_dict()
+
+
+def test_fit_construct_file_gives_the_encoder_of_the_flags(human_file, human_fit, tmp_path,
+                                                            capsys):
+    path = tmp_path / "construct.json"
+    HUMAN.to_json(path)
+    status, out, err = run_cli(capsys, "fit", human_file, "--out", str(tmp_path / "m"),
+                               "--construct", str(path), *ONE_EPOCH)
+    assert status == 0, err
+    flags_model = skgxp.load(human_fit[0])
+    assert skgxp.load(tmp_path / "m")[0].get_params() == flags_model[0].get_params()
+
+
+def test_construct_file_and_flags_are_mutually_exclusive(human_file, tmp_path, capsys):
+    path = tmp_path / "construct.json"
+    HUMAN.to_json(path)
+    status, _, err = run_cli(capsys, "fit", human_file, "--out", str(tmp_path / "m"),
+                             "--construct", str(path), "--length", "200")
+    assert status == 2
+    assert err == ("skgxp: error: --construct cannot be combined with --length: the file "
+                   "describes the whole construct (length, flank_5p, flank_3p).\n")
+    assert not (tmp_path / "m").exists()
+
+
+def test_bad_construct_file_exits_2_naming_it(human_file, tmp_path, capsys):
+    path = tmp_path / "construct.json"
+    path.write_text('{"length": 200, "flank": "ACGT"}')
+    status, _, err = run_cli(capsys, "cv", human_file, "--construct", str(path))
+    assert status == 2
+    assert err == (f"skgxp: error: --construct {path} has unknown key(s) ['flank']; "
+                   "allowed: ['flank_3p', 'flank_5p', 'length'].\n")
+
+
+def test_bad_flank_base_exits_2(human_file, tmp_path, capsys):
+    status, _, err = run_cli(capsys, "fit", human_file, "--out", str(tmp_path / "m"),
+                             "--flank-3p", "CATXG")
+    assert status == 2
+    assert err == "skgxp: error: --flank-3p may only contain A, C, G, T or N; got ['X'].\n"
+
+
+def test_predict_encodes_for_the_models_construct(human_fit, human_file, human_inserts,
+                                                  tmp_path, capsys):
+    X, _ = human_inserts
+    status, _, err = run_cli(capsys, "predict", str(human_fit[0]), human_file,
+                             "--out", str(tmp_path / "p.tsv"))
+    assert status == 0, err
+    expected = skgxp.load(human_fit[0]).predict(X)
+    np.testing.assert_allclose(read_predictions(tmp_path / "p.tsv")["prediction"], expected,
+                               rtol=1e-6)
+
+
+def test_fit_reports_trimmed_and_padded_without_a_python_warning(human_inserts, tmp_path,
+                                                                 capsys):
+    import warnings
+
+    from skgxp.datasets import load_human_mpra_sample
+
+    X, y = human_inserts
+    whole, _ = load_human_mpra_sample("train", return_X_y=True)
+    X = X.copy()
+    X[:3] = whole[:3]  # 230 bp: adapters and all
+    X[3:5] = [s[:150] for s in X[3:5]]
+    path = tmp_path / "mixed.tsv"
+    pd.DataFrame({"sequence": X, "expression": y}).to_csv(path, sep="\t", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", skgxp.SequenceLengthWarning)
+        status, out, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"),
+                                   *HUMAN_FLAGS, "--trim", "5p", *ONE_EPOCH)
+    assert status == 0, err
+    assert ("encoded 200 sequences for a 200-bp insert, 15-bp 5' flank, 15-bp 3' flank: "
+            "3 trimmed (from the 5' end), 2 padded\n") in out
+
+
+def test_trim_error_names_the_line_of_a_long_sequence(human_inserts, tmp_path, capsys):
+    X, y = human_inserts
+    X = X.copy()
+    X[6] = ADAPTER_5P + X[6]
+    path = tmp_path / "long.tsv"
+    pd.DataFrame({"sequence": X, "expression": y}).to_csv(path, sep="\t", index=False)
+    status, _, err = run_cli(capsys, "fit", str(path), "--out", str(tmp_path / "m"),
+                             *HUMAN_FLAGS, "--trim", "error", *ONE_EPOCH)
+    assert status == 2
+    assert err == (f"skgxp: error: {path}, line 8: the sequence has 215 bases, more than "
+                   "the 200-bp insert (--trim error); shorten it, or pass --trim 3p or "
+                   "--trim 5p to trim it.\n")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.fixture(scope="module")
+def drosophila_rows():
+    from skgxp.datasets import load_drosophila_starr_sample
+
+    data = load_drosophila_starr_sample("train")
+    assert list(data.target_names) == DROSOPHILA_TARGETS
+    return np.asarray(data.data[:200], dtype=object), data.target[:200]
+
+
+@pytest.fixture(scope="module")
+def drosophila_file(tmp_path_factory, drosophila_rows):
+    X, y = drosophila_rows
+    path = tmp_path_factory.mktemp("drosophila") / "starr.tsv"
+    pd.DataFrame({"sequence": X, DROSOPHILA_TARGETS[0]: y[:, 0],
+                  DROSOPHILA_TARGETS[1]: y[:, 1]}).to_csv(path, sep="\t", index=False)
+    return str(path)
+
+
+DROSOPHILA = ["--length", "249", "--flank-5p", "", "--flank-3p", "",
+              "--target-column", DROSOPHILA_TARGETS[0], "--target-column",
+              DROSOPHILA_TARGETS[1]]
+
+
+@pytest.fixture(scope="module")
+def drosophila_fit(tmp_path_factory, drosophila_file):
+    out = tmp_path_factory.mktemp("drosophila_fit") / "model"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = cli.main(["fit", drosophila_file, "--out", str(out), *DROSOPHILA,
+                           "--valid-fraction", "0.25", *ONE_EPOCH])
+    assert status == 0
+    return out, stdout.getvalue()
+
+
+def test_two_target_columns_give_two_prediction_columns(drosophila_fit, drosophila_file,
+                                                        drosophila_rows, tmp_path, capsys):
+    X, _ = drosophila_rows
+    status, _, err = run_cli(capsys, "predict", str(drosophila_fit[0]), drosophila_file,
+                             "--out", str(tmp_path / "p.tsv"))
+    assert status == 0, err
+    table = read_predictions(tmp_path / "p.tsv")
+    columns = [f"prediction_{name}" for name in DROSOPHILA_TARGETS]
+    assert list(table.columns) == ["index", "sequence", *columns]
+    np.testing.assert_allclose(table[columns], skgxp.load(drosophila_fit[0]).predict(X),
+                               rtol=1e-6)
+
+
+def test_fit_provenance_records_the_target_columns(drosophila_fit):
+    record = json.loads((drosophila_fit[0] / "provenance.json").read_text())
+    assert record["targets"] == DROSOPHILA_TARGETS
+
+
+def test_fit_prints_validation_scores_per_target(drosophila_fit):
+    _, stdout = drosophila_fit
+    table = stdout.split("validation scores per target (last epoch, 50 sequences):\n")[1]
+    header, first, second = table.splitlines()[:3]
+    assert header.split() == ["n", "pearson_r", "spearman"]
+    assert first.split()[:2] == [DROSOPHILA_TARGETS[0], "50"]
+    assert second.split()[:2] == [DROSOPHILA_TARGETS[1], "50"]
+
+
+def test_predict_calibrates_each_target_on_its_own(drosophila_fit, drosophila_file,
+                                                   drosophila_rows, tmp_path, capsys):
+    _, y = drosophila_rows
+    status, _, err = run_cli(capsys, "predict", str(drosophila_fit[0]), drosophila_file,
+                             "--out", str(tmp_path / "p.tsv"), "--calibrate", "normal")
+    assert status == 0, err
+    table = read_predictions(tmp_path / "p.tsv")
+    for j, name in enumerate(DROSOPHILA_TARGETS):
+        expected = stats.norm.cdf((table[f"raw_prediction_{name}"] - y[:, j].mean())
+                                  / y[:, j].std())
+        np.testing.assert_allclose(table[f"prediction_{name}"], expected, rtol=1e-6)
+
+
+def test_several_target_columns_need_a_header(tmp_path, capsys):
+    path = write_challenge_file(tmp_path / "train.txt", ["ACGT", "TTGA"], [1.0, 2.0])
+    status, _, err = run_cli(capsys, "fit", path, "--out", str(tmp_path / "m"),
+                             "--target-column", "a", "--target-column", "b")
+    assert status == 2
+    assert err == (f"skgxp: error: {path} has no header; several --target-column need a "
+                   "headered TSV/CSV that names them.\n")
+
+
+def test_cv_with_two_targets_prints_scores_per_target(drosophila_file, capsys):
+    status, out, err = run_cli(capsys, "cv", drosophila_file, "--folds", "2", *DROSOPHILA,
+                               *ONE_EPOCH)
+    assert status == 0, err
+    assert "fold 1: best epoch 1 of 1 |" in out and "(means over 2 targets)" in out
+    summary = out.split("validation per target, mean (sd) over 2 fold(s):\n")[1]
+    lines = summary.splitlines()
+    assert lines[0].split() == ["Pearson", "r", "Spearman", "rho"]
+    assert [line.split()[0] for line in lines[1:3]] == DROSOPHILA_TARGETS
+
+
 # -- skgxp evaluate --------------------------------------------------------------
 
 

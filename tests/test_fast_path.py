@@ -120,7 +120,7 @@ def _python_events(fn):
 def test_python_work_does_not_grow_with_the_number_of_sequences(tiny, stage, monkeypatch):
     # On the CPU the module is called once per 64 rows (cache-sized batches); on
     # CUDA once per batch. Lift that limit to see what remains per sequence.
-    monkeypatch.setattr("skgxp._regressor._CPU_ROWS", 1 << 30)
+    monkeypatch.setattr("skgxp._steps._CPU_ROWS", 1 << 30)
     rng = np.random.default_rng(0)
     seqs = np.array(["".join(rng.choice(list("ACGT"), 110)) for _ in range(256)], object)
     counts = []

@@ -92,3 +92,31 @@ def test_target_center_with_a_wrong_count_is_refused(tiny, two_targets):
             "target_center has 3 values but y has 2 outputs; give one number, one per "
             "output, or 'mean'.")):
         _net(tiny, target_center=(1.0, 2.0, 3.0)).fit(codes, Y)
+
+
+def test_quantile_calibrator_calibrates_each_output_on_its_own(tiny, demo):
+    from sklearn.pipeline import make_pipeline
+    from skgxp import QuantileCalibrator
+
+    X, y = demo
+    Y = np.column_stack([y, -2 * y])
+    model = QuantileCalibrator(make_pipeline(PromoterEncoder(), _net(tiny, target_center="mean")),
+                               method="empirical").fit(X, Y)
+    raw = model.regressor_.predict(X[:9])
+    expected = [(np.searchsorted(np.sort(Y[:, j]), raw[:, j], "left")
+                 + np.searchsorted(np.sort(Y[:, j]), raw[:, j], "right") + 1)
+                / (2 * (len(Y) + 1)) for j in range(2)]
+    np.testing.assert_allclose(model.predict(X[:9]), np.column_stack(expected))
+
+
+def test_two_output_calibrated_model_saves_and_loads(tiny, demo, tmp_path):
+    from sklearn.pipeline import make_pipeline
+    import skgxp
+    from skgxp import QuantileCalibrator
+
+    X, y = demo
+    model = QuantileCalibrator(make_pipeline(PromoterEncoder(), _net(
+        tiny, target_center="mean"))).fit(X, np.column_stack([y, y ** 2]))
+    skgxp.save(model, tmp_path / "m")
+    np.testing.assert_array_equal(skgxp.load(tmp_path / "m").predict(X[:5]),
+                                  model.predict(X[:5]))
