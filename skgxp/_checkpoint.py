@@ -4,13 +4,14 @@ Checkpoints are written with ``torch.save`` and read only with
 ``torch.load(..., weights_only=True)``: tensors and plain Python data.
 """
 
+import hashlib
 import io
 import random
 
 import numpy as np
 import torch
 
-from ._jsonio import ModelFileError, atomic_write, loads
+from ._jsonio import ModelFileError, atomic_write, canonical, loads
 from ._safejson import Unrepresentable, encode, sha256
 
 CHECKPOINT_FORMAT = "skgxp-training-checkpoint"
@@ -98,6 +99,16 @@ def training_fingerprint(net, X, y):
         "y": sha256(np.ascontiguousarray(y)),
         "params": params,
     }
+
+
+def fit_directory(fingerprint):
+    """Name of a fit's own checkpoint subdirectory: a digest of its fingerprint.
+
+    Stable across processes and machines (canonical JSON of hashes and
+    parameter values), so a rerun of the same fit finds its checkpoint and a
+    fit with other data or parameters never meets it.
+    """
+    return hashlib.sha256(canonical(fingerprint).encode("utf-8")).hexdigest()[:16]
 
 
 def fingerprint_mismatch(saved, current):

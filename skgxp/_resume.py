@@ -15,6 +15,7 @@ from skorch.history import History
 
 from ._checkpoint import (
     fingerprint_mismatch,
+    fit_directory,
     read_checkpoint,
     rng_state,
     set_rng_state,
@@ -72,34 +73,52 @@ def begin_training(net, start_epoch, fresh, epochs):
 class TrainingCheckpoint(Callback):
     """Save everything needed to resume training at the end of every epoch.
 
-    Writes ``training_checkpoint.pt`` in ``dirname`` through a temporary file
-    and :func:`os.replace`, so a process killed at any moment leaves the
-    previous complete checkpoint: network weights, optimizer state, history,
-    the states of the torch, numpy, ``random`` (and CUDA) generators,
-    ``target_scale_``, ``restarts_``, the epoch count and a fingerprint of the
-    data and training parameters. Read back with ``torch.load(...,
-    weights_only=True)``.
+    Writes ``training_checkpoint.pt`` in a subdirectory of ``dirname`` named
+    after the fit (a digest of its data and training parameters, see
+    ``per_fit``) through a temporary file and :func:`os.replace`, so a
+    process killed at any moment leaves the previous complete checkpoint:
+    network weights, optimizer state, history, the states of the torch,
+    numpy, ``random`` (and CUDA) generators, ``target_scale_``,
+    ``restarts_``, the epoch count and a fingerprint of the data and training
+    parameters. Read back with ``torch.load(..., weights_only=True)``.
 
     When :meth:`DeepGXPRegressor.fit` starts and this directory holds a
     checkpoint with the same fingerprint, it restores all of it and trains
     only the remaining epochs: the total number of optimizer steps, the
     learning-rate schedule and (on the CPU) the final weights equal those of
-    an uninterrupted fit. At most the epoch in progress is lost. A checkpoint
-    of a different fit (other data or parameters) raises a ValueError rather
-    than being overwritten; a finished checkpoint makes ``fit`` train 0 more
-    epochs. Place this callback after scoring callbacks so their scores are in
-    the saved history, and use one directory per fit (not shared by
-    cross-validation folds or parallel jobs). ``partial_fit`` writes
-    checkpoints but does not resume from them. Other callbacks' own state
+    an uninterrupted fit. At most the epoch in progress is lost. A finished
+    checkpoint makes ``fit`` train 0 more epochs. Place this callback after
+    scoring callbacks so their scores are in the saved history.
+    ``partial_fit`` writes checkpoints (in the subdirectory of the data of
+    that call) but does not resume from them. Other callbacks' own state
     (e.g. ``EarlyStopping``'s patience counter) is not saved.
+
+    Clones share ``dirname`` (``GridSearchCV``, ``cross_validate``): each of
+    their fits has other data or parameters, hence its own subdirectory, so
+    folds and grid points fitted side by side, in processes or on other
+    machines of a shared file system, never write the same file. A fit
+    identical to one that is running (same data, parameters and seed) would
+    write the same file: run it once.
 
     Parameters
     ----------
     dirname : str or path-like
-        Directory of the checkpoint; created when first written.
+        Directory of the checkpoints; created when first written.
     resume : bool, default=True
         Resume from an existing checkpoint in ``fit``; False ignores and
         overwrites it.
+    per_fit : bool, default=True
+        Write in ``dirname/<digest>/``, the digest naming the fit's data and
+        training parameters: a fit with other ones starts afresh in its own
+        subdirectory. False writes ``dirname/training_checkpoint.pt`` for a
+        directory that serves one fit only; a checkpoint there of a different
+        fit then raises a ValueError rather than being overwritten.
+
+    Attributes
+    ----------
+    fingerprint_ : dict or None
+        What identifies the fit being trained (hashes of ``X`` and ``y``, the
+        training parameters); None until ``fit`` has seen the data.
 
     Examples
     --------
@@ -122,9 +141,10 @@ class TrainingCheckpoint(Callback):
 
     filename = "training_checkpoint.pt"
 
-    def __init__(self, dirname, resume=True):
+    def __init__(self, dirname, resume=True, per_fit=True):
         self.dirname = dirname
         self.resume = resume
+        self.per_fit = per_fit
 
     def initialize(self):
         self.fingerprint_ = None
@@ -133,8 +153,17 @@ class TrainingCheckpoint(Callback):
 
     @property
     def path(self):
-        """Path of the checkpoint file."""
-        return Path(self.dirname) / self.filename
+        """Path of the checkpoint file; with ``per_fit``, known once ``fit`` has seen the data."""
+        if not self.per_fit:
+            return Path(self.dirname) / self.filename
+        fingerprint = getattr(self, "fingerprint_", None)
+        if fingerprint is None:
+            raise AttributeError(
+                "TrainingCheckpoint.path is known once fit has seen the data: with "
+                "per_fit=True each fit writes in a subdirectory of dirname named after "
+                "its data and parameters."
+            )
+        return Path(self.dirname) / fit_directory(fingerprint) / self.filename
 
     def restore(self, net, X, y, resume=True):
         """Restore a matching checkpoint into ``net``; return the epochs it holds.
@@ -179,6 +208,9 @@ class TrainingCheckpoint(Callback):
             self.pending_rng_ = None
 
     def on_epoch_end(self, net, **kwargs):
+        accelerator = getattr(net, "accelerator", None)  # skorch's AccelerateMixin
+        if accelerator is not None and not accelerator.is_main_process:
+            return  # a data-parallel fit: the main process writes the one file
         state = {
             "epochs": len(net.history),
             "module": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},

@@ -1,5 +1,6 @@
 """TrainingCheckpoint: an interrupted fit resumes and ends as an uninterrupted one."""
 
+import hashlib
 import json
 import os
 import signal
@@ -48,6 +49,12 @@ def _net(tiny, callbacks, **params):
                 "callbacks__convergence": None, **tiny}
     settings.update(params)
     return DeepGXPRegressor(callbacks=callbacks, **settings)
+
+
+def _only_checkpoint(dirname):
+    """The single per-fit checkpoint file under ``dirname``."""
+    (path,) = dirname.glob("*/training_checkpoint.pt")
+    return path
 
 
 def _steps(net):
@@ -104,28 +111,54 @@ def test_resume_false_starts_over(tiny, demo_codes, tmp_path):
     assert count.epochs_ == EPOCHS
 
 
-def test_checkpoint_of_other_data_is_not_overwritten(tiny, demo_codes, tmp_path):
+def test_fit_with_other_data_starts_in_its_own_subdirectory(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
     _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    first = _only_checkpoint(tmp_path)
+    before = first.read_bytes()
+    count = _CountEpochs()
+    _net(tiny, [TrainingCheckpoint(tmp_path), count]).fit(codes, y + 1)
+    assert count.epochs_ == EPOCHS
+    assert len(list(tmp_path.glob("*/training_checkpoint.pt"))) == 2
+    assert first.read_bytes() == before
+
+
+def test_single_fit_directory_checkpoint_of_other_data_is_not_overwritten(
+        tiny, demo_codes, tmp_path):
+    codes, y = demo_codes
+    _net(tiny, [TrainingCheckpoint(tmp_path, per_fit=False)]).fit(codes, y)
     before = (tmp_path / "training_checkpoint.pt").read_bytes()
     with pytest.raises(ValueError, match=r"was written by a fit with other data or "
                                          r"parameters \(differs in: y\)"):
-        _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y + 1)
+        _net(tiny, [TrainingCheckpoint(tmp_path, per_fit=False)]).fit(codes, y + 1)
     assert (tmp_path / "training_checkpoint.pt").read_bytes() == before
 
 
-def test_checkpoint_of_other_parameters_names_them(tiny, demo_codes, tmp_path):
+def test_single_fit_directory_checkpoint_of_other_parameters_names_them(
+        tiny, demo_codes, tmp_path):
     codes, y = demo_codes
-    _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
+    _net(tiny, [TrainingCheckpoint(tmp_path, per_fit=False)]).fit(codes, y)
     with pytest.raises(ValueError, match=r"differs in: lr \(0.0015 -> 0.01\)"):
-        _net(tiny, [TrainingCheckpoint(tmp_path)], lr=0.01).fit(codes, y)
+        _net(tiny, [TrainingCheckpoint(tmp_path, per_fit=False)], lr=0.01).fit(codes, y)
+
+
+def test_path_before_fit_is_refused_per_fit(tmp_path):
+    assert TrainingCheckpoint(tmp_path, per_fit=False).path == tmp_path / "training_checkpoint.pt"
+    with pytest.raises(AttributeError, match="TrainingCheckpoint.path is known once fit "
+                                             "has seen the data"):
+        TrainingCheckpoint(tmp_path).path
 
 
 def test_checkpoint_holds_the_full_training_state(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
-    net = _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["training_checkpoint.pt"]
-    state = torch.load(tmp_path / "training_checkpoint.pt", weights_only=True)
+    checkpoint = TrainingCheckpoint(tmp_path)
+    net = _net(tiny, [checkpoint], max_epochs=1).fit(codes, y)
+    (subdir,) = tmp_path.iterdir()
+    assert sorted(p.name for p in subdir.iterdir()) == ["training_checkpoint.pt"]
+    assert checkpoint.path == subdir / "training_checkpoint.pt"
+    state = torch.load(subdir / "training_checkpoint.pt", weights_only=True)
+    # the subdirectory is named by the digest of the fingerprint stored inside
+    assert subdir.name == hashlib.sha256(state["fingerprint"].encode()).hexdigest()[:16]
     assert state["epochs"] == 1
     assert state["target_scale"] == pytest.approx(net.target_scale_)
     assert set(state["rng"]) == {"torch", "cuda", "numpy", "random"}
@@ -136,8 +169,8 @@ def test_checkpoint_holds_the_full_training_state(tiny, demo_codes, tmp_path):
 
 def test_damaged_checkpoint_is_reported(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
-    path = tmp_path / "training_checkpoint.pt"
     _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+    path = _only_checkpoint(tmp_path)
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ModelFileError, match="is not a readable training checkpoint"):
         _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
@@ -145,8 +178,8 @@ def test_damaged_checkpoint_is_reported(tiny, demo_codes, tmp_path):
 
 def test_checkpoint_with_missing_fields_is_reported(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
-    path = tmp_path / "training_checkpoint.pt"
     _net(tiny, [TrainingCheckpoint(tmp_path)], max_epochs=1).fit(codes, y)
+    path = _only_checkpoint(tmp_path)
     state = torch.load(path, weights_only=True)
     del state["rng"]
     torch.save(state, path)
@@ -245,14 +278,14 @@ def test_sigkilled_training_process_resumes_to_the_same_result(tmp_path):
     reference_run = _run(script, tmp_path / "fresh", tmp_path / "reference")
     victim = _run(script, checkpoint, tmp_path / "killed", pause=1.0)
     deadline = time.monotonic() + 120
-    while not (checkpoint / "training_checkpoint.pt").exists():
+    while not list(checkpoint.glob("*/training_checkpoint.pt")):
         assert victim.poll() is None, victim.stdout.read().decode()
         assert time.monotonic() < deadline, "no checkpoint written within 120 s"
         time.sleep(0.05)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     assert victim.returncode == -signal.SIGKILL
-    done = torch.load(checkpoint / "training_checkpoint.pt", weights_only=True)["epochs"]
+    done = torch.load(_only_checkpoint(checkpoint), weights_only=True)["epochs"]
     assert 1 <= done < 6
 
     for proc in (_run(script, checkpoint, tmp_path / "resumed"), reference_run):
