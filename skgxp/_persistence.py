@@ -19,6 +19,7 @@ import torch
 from ._construct import Construct
 from ._constructs import CONTEXT_WIDTH as DREAM_CONTEXT
 
+from . import _persist_sklearn
 from ._jsonio import ModelFileError, atomic_write, canonical, plain_json, read_json
 from ._safejson import ESTIMATORS, Unrepresentable, decode, encode, path_of, resolve, sha256
 
@@ -108,6 +109,9 @@ def _tree(est, prefix, tensors, notes):
             "fitted": {key: encode(_plain(getattr(est, key)))
                        for key in ("target_mean_", "target_std_")},
         }
+    if path in _persist_sklearn.KINDS:
+        return _persist_sklearn.tree(est, path, prefix, tensors, notes,
+                                     lambda sub, at: _tree(sub, at, tensors, notes))
     if path == "skgxp.DeepGXPRegressor":
         check_is_fitted(est)
         for key, value in est.module_.state_dict().items():
@@ -120,10 +124,13 @@ def _tree(est, prefix, tensors, notes):
             "restarts_": plain_json(getattr(est, "restarts_", []), notes, "restarts_"),
             "history": plain_json(list(est.history_), notes, "history"),
         }
+    at = f" (at {prefix[:-1]!r})" if prefix else ""
     raise TypeError(
         f"skgxp.save supports DeepGXPRegressor, a Pipeline of PromoterEncoder and "
-        f"DeepGXPRegressor, and QuantileCalibrator around either; got "
-        f"{type(est).__name__}. Use pickle for other estimators (trusted files only)."
+        f"DeepGXPRegressor, skgxp.recipes.kmer_ridge() (a Pipeline of KmerCounts, "
+        f"FunctionTransformer and RidgeCV), a VotingRegressor of these, and "
+        f"QuantileCalibrator around any of them; got {type(est).__name__}{at}. Use "
+        f"pickle for other estimators (trusted files only)."
     )
 
 
@@ -148,8 +155,9 @@ def save(estimator, directory, *, metadata=None):
     parameters, learned attributes, training history, ``restarts_``, your
     ``metadata`` and SHA-256 checksums of the weights file and of the JSON
     content). Classes are recorded by import path; :func:`load` accepts only
-    an allow-list (skgxp's estimators, module, iterator and callbacks,
-    skorch's callbacks, ``torch.nn`` losses, ``torch.optim`` optimizers).
+    an allow-list (skgxp's estimators, module, iterator and callbacks, the
+    scikit-learn estimators listed below, skorch's callbacks, ``torch.nn``
+    losses, ``torch.optim`` optimizers).
     Callbacks and optional parameters that cannot be written without pickle
     (e.g. a ``predefined_split`` holding data, a callback of your own class)
     are dropped, with a note in ``model.json`` and a warning. The optimizer
@@ -160,8 +168,12 @@ def save(estimator, directory, *, metadata=None):
     ----------
     estimator : estimator
         A fitted :class:`DeepGXPRegressor`, a :class:`~sklearn.pipeline.Pipeline`
-        of :class:`PromoterEncoder` and :class:`DeepGXPRegressor`, or a
-        :class:`QuantileCalibrator` around either (also inside a
+        of :class:`PromoterEncoder` and :class:`DeepGXPRegressor`,
+        :func:`skgxp.recipes.kmer_ridge` (:class:`KmerCounts`,
+        ``FunctionTransformer(skgxp.recipes._dense)`` and
+        :class:`~sklearn.linear_model.RidgeCV`), a
+        :class:`~sklearn.ensemble.VotingRegressor` of these, or a
+        :class:`QuantileCalibrator` around any of them (also inside a
         :class:`~sklearn.frozen.FrozenEstimator`).
     directory : str or path-like
         Created if missing; existing model files in it are replaced atomically.
@@ -317,6 +329,11 @@ def _build(node, prefix, tensors, device, where):
                     else float(value))
         est.sorted_targets_ = _take(tensors, f"{prefix}sorted_targets_", WEIGHTS_FILE).numpy()
         return est
+    if path in _persist_sklearn.KINDS:
+        return _persist_sklearn.build(
+            cls, node, prefix, tensors, where,
+            lambda sub, at: _build(sub, at, tensors, device, where),
+            lambda found, key: _take(found, key, WEIGHTS_FILE))
     return _build_regressor(cls, node, prefix, tensors, device, where)
 
 

@@ -21,10 +21,14 @@ from ._jsonio import ModelFileError
 # losses and torch.optim optimizers are accepted as families (see resolve).
 ESTIMATORS = {
     "skgxp.DeepGXPRegressor",
+    "skgxp.KmerCounts",
     "skgxp.PromoterEncoder",
     "skgxp.QuantileCalibrator",
-    "sklearn.pipeline.Pipeline",
+    "sklearn.ensemble.VotingRegressor",
     "sklearn.frozen.FrozenEstimator",
+    "sklearn.linear_model.RidgeCV",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing.FunctionTransformer",
 }
 OBJECT_CLASSES = {  # instances rebuilt as ``cls(**params)``
     "skgxp.Construct",
@@ -47,6 +51,7 @@ REFERENCES = {  # classes and module-level objects used as they are
     "skorch.dataset.Dataset",
     "skgxp.metrics.pearson_scorer",
     "skgxp.metrics.spearman_scorer",
+    "skgxp.recipes._dense",
     "skorch.utils.to_numpy",
     "skorch.utils.noop",
     "builtins.print",
@@ -88,8 +93,9 @@ def resolve(path, where, allowed, families=False):
             return cls
     raise ModelFileError(
         f"{where} names {path!r}, which is not in skgxp's allow-list of loadable "
-        "classes (skgxp's estimators, modules, iterators and callbacks, skorch's "
-        "callbacks, torch.nn losses, torch.optim optimizers); refusing to load it."
+        "classes (skgxp's estimators, modules, iterators and callbacks, the "
+        "scikit-learn estimators of skgxp.save, skorch's callbacks, torch.nn losses, "
+        "torch.optim optimizers); refusing to load it."
     )
 
 

@@ -3,24 +3,41 @@
 import hashlib
 import json
 import re
+import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
+from sklearn.ensemble import VotingRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import Lasso, LinearRegression, RidgeCV
+from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit
 
 import skgxp
-from skgxp import DeepGXP, DeepGXPRegressor, ModelFileError, PromoterEncoder, QuantileCalibrator
+from skgxp import (DeepGXP, DeepGXPRegressor, KmerCounts, ModelFileError, PromoterEncoder,
+                   QuantileCalibrator)
 from skgxp.callbacks import TrainingCheckpoint
 from skgxp.metrics import pearson_scorer
+from skgxp.recipes import _dense, kmer_ridge
 from conftest import SENSITIVE
 
+#: The TypeError for an estimator that skgxp.save does not store, up to the class.
+UNSUPPORTED = (
+    "skgxp.save supports DeepGXPRegressor, a Pipeline of PromoterEncoder and "
+    "DeepGXPRegressor, skgxp.recipes.kmer_ridge() (a Pipeline of KmerCounts, "
+    "FunctionTransformer and RidgeCV), a VotingRegressor of these, and "
+    "QuantileCalibrator around any of them; got {}. Use pickle for other estimators "
+    "(trusted files only)."
+)
 
 
 def _net(tiny, **params):
@@ -226,7 +243,7 @@ def test_module_instance_cannot_be_saved(tiny, demo_codes, tmp_path):
 
 def test_other_estimators_are_refused(tmp_path):
     model = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
-    with pytest.raises(TypeError, match="skgxp.save supports DeepGXPRegressor"):
+    with pytest.raises(TypeError, match=re.escape(UNSUPPORTED.format("LinearRegression"))):
         skgxp.save(model, tmp_path)
 
 
@@ -374,3 +391,239 @@ def test_torch_load_is_only_called_with_weights_only():
              for match in re.finditer(r"torch\.load\([^)]*\)", path.read_text())]
     assert calls, "expected the training checkpoint reader to use torch.load"
     assert all("weights_only=True" in call for _, call in calls), calls
+
+
+# -- kmer_ridge and VotingRegressor -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ridge(demo):
+    X, y = demo
+    return kmer_ridge().fit(X, y)
+
+
+@pytest.fixture
+def ridge_saved(ridge, tmp_path):
+    return skgxp.save(ridge, tmp_path / "ridge")
+
+
+def _ensemble(tiny):
+    deepgxp = make_pipeline(PromoterEncoder(), _net(tiny, device="cpu"))
+    return VotingRegressor([("kmer_ridge", kmer_ridge()), ("deepgxp", deepgxp)],
+                           weights=[0.7, 0.3])
+
+
+@pytest.fixture(scope="module")
+def ensemble(tiny, demo):
+    X, y = demo
+    return _ensemble(tiny).fit(X, y)
+
+
+def _small_ridge(*steps, **ridge_params):
+    """A fast kmer_ridge-like pipeline (1- and 2-mers)."""
+    return make_pipeline(KmerCounts(k=(1, 2)), FunctionTransformer(_dense, accept_sparse=True),
+                         *steps or (RidgeCV(**ridge_params),))
+
+
+_PREDICT_IN_A_FRESH_PROCESS = (
+    "import json, sys; import numpy as np; import skgxp; "
+    "model = skgxp.load(sys.argv[1], device='cpu'); "
+    "np.save(sys.argv[3], model.predict(json.loads(open(sys.argv[2]).read())))"
+)
+
+
+def test_kmer_ridge_round_trip_predicts_identically_in_a_fresh_process(
+        ridge, ridge_saved, demo, tmp_path):
+    X, _ = demo
+    (tmp_path / "X.json").write_text(json.dumps(list(X)))
+    subprocess.run([sys.executable, "-c", _PREDICT_IN_A_FRESH_PROCESS, str(ridge_saved),
+                    str(tmp_path / "X.json"), str(tmp_path / "pred.npy")],
+                   check=True, capture_output=True, timeout=300)
+    predicted = np.load(tmp_path / "pred.npy")
+    assert np.ptp(predicted) > 0  # a fitted ridge, not a constant
+    np.testing.assert_array_equal(predicted, ridge.predict(X))
+
+
+def test_kmer_ridge_round_trip_restores_the_fitted_steps(ridge, ridge_saved):
+    loaded = skgxp.load(ridge_saved)
+    counts, dense, fitted = (step for _, step in loaded.steps)
+    assert (type(counts), counts.k, counts.canonical) == (KmerCounts, (1, 6), True)
+    assert (type(dense), dense.func, dense.accept_sparse, dense.feature_names_out) == (
+        FunctionTransformer, _dense, True, "one-to-one")
+    assert dense.n_features_in_ == ridge[1].n_features_in_ == 2772
+    original = ridge[-1]
+    assert type(fitted) is RidgeCV
+    np.testing.assert_array_equal(fitted.coef_, original.coef_)
+    np.testing.assert_array_equal(fitted.alphas, original.alphas)
+    assert (fitted.intercept_, type(fitted.intercept_)) == (original.intercept_, np.float64)
+    assert (fitted.alpha_, fitted.best_score_, fitted.n_features_in_) == (
+        original.alpha_, original.best_score_, original.n_features_in_)
+
+
+def test_ridge_cross_validation_object_is_dropped_with_a_note(demo, tmp_path):
+    X, y = demo
+    model = _small_ridge(cv=KFold(3)).fit(X, y)
+    with pytest.warns(UserWarning, match=re.escape(
+            "parameter cv of RidgeCV (at 'ridgecv') (a KFold) was dropped")):
+        skgxp.save(model, tmp_path)
+    loaded = skgxp.load(tmp_path)
+    assert loaded[-1].cv is None
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_voting_regressor_round_trip_predicts_identically(ensemble, demo, tmp_path):
+    X, _ = demo
+    loaded = skgxp.load(skgxp.save(ensemble, tmp_path), device="cpu")
+    assert type(loaded) is VotingRegressor and loaded.weights == [0.7, 0.3]
+    assert list(loaded.named_estimators_) == ["kmer_ridge", "deepgxp"]
+    assert loaded.estimators_ == list(loaded.named_estimators_.values())
+    np.testing.assert_array_equal(loaded.predict(X), ensemble.predict(X))
+
+
+def test_voting_regressor_parameter_estimators_are_unfitted_clones(ensemble, tmp_path):
+    loaded = skgxp.load(skgxp.save(ensemble, tmp_path), device="cpu")
+    (name, ridge_param), _ = loaded.estimators
+    assert name == "kmer_ridge" and ridge_param is not loaded.estimators_[0]
+    with pytest.raises(NotFittedError):
+        ridge_param.predict(["ACGT"])
+
+
+def _differences(params, other):
+    """Keys whose values differ; estimators and callbacks compare by class."""
+    def same(a, b):
+        if hasattr(a, "get_params"):
+            return type(a) is type(b)
+        if isinstance(a, np.ndarray):
+            return np.array_equal(a, b)
+        if isinstance(a, list) and a and isinstance(a[0], tuple):  # (name, estimator) lists
+            return [n for n, _ in a] == [n for n, _ in b] and all(
+                same(x, z) for (_, x), (_, z) in zip(a, b))
+        return a == b
+
+    return sorted(set(params) ^ set(other)) + [
+        key for key in params if key in other and not same(params[key], other[key])]
+
+
+def test_loaded_ensemble_has_the_same_parameters(ensemble, tmp_path):
+    loaded = skgxp.load(skgxp.save(ensemble, tmp_path), device="cpu")
+    params = loaded.get_params()
+    assert "kmer_ridge__ridgecv__alphas" in params and "deepgxp__deepgxpregressor__lr" in params
+    assert _differences(ensemble.get_params(), params) == []
+    assert _differences(ensemble.get_params(), clone(loaded).get_params()) == []
+
+
+def test_clone_of_loaded_ensemble_refits_identically(ensemble, demo, tmp_path):
+    X, y = demo
+    loaded = skgxp.load(skgxp.save(ensemble, tmp_path), device="cpu")
+    refit = clone(loaded).fit(X, y)  # fixed random_state: bit-exact on the CPU
+    np.testing.assert_array_equal(refit.predict(X), ensemble.predict(X))
+
+
+def test_voting_regressor_keeps_dropped_estimators(demo, tmp_path):
+    X, y = demo
+    model = VotingRegressor([("off", "drop"), ("ridge", _small_ridge())]).fit(X, y)
+    loaded = skgxp.load(skgxp.save(model, tmp_path))
+    assert loaded.estimators[0] == ("off", "drop") and loaded.named_estimators_["off"] == "drop"
+    assert len(loaded.estimators_) == 1
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_calibrator_around_voting_regressor_round_trip(tiny, demo, tmp_path):
+    X, y = demo
+    model = QuantileCalibrator(_ensemble(tiny)).fit(X, y)
+    loaded = skgxp.load(skgxp.save(model, tmp_path), device="cpu")
+    assert type(loaded.regressor_) is VotingRegressor
+    np.testing.assert_array_equal(loaded.sorted_targets_, model.sorted_targets_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def _tensor_bytes(path, key):
+    """Byte range of tensor ``key`` in a safetensors file (8-byte header length, header)."""
+    data = path.read_bytes()
+    (size,) = struct.unpack("<Q", data[:8])
+    start, end = json.loads(data[8:8 + size])[key]["data_offsets"]
+    return 8 + size + start, 8 + size + end
+
+
+def test_changed_ridge_coefficient_in_weights_is_refused(ridge_saved):
+    path = ridge_saved / "weights.safetensors"
+    start, _ = _tensor_bytes(path, "ridgecv.coef_")
+    data = bytearray(path.read_bytes())
+    (coef,) = struct.unpack("<d", data[start:start + 8])
+    data[start:start + 8] = struct.pack("<d", coef + 1.0)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"weights\.safetensors fails its checksum"):
+        skgxp.load(ridge_saved)
+
+
+def test_changed_ridge_intercept_in_model_json_is_refused(ridge_saved):
+    path = ridge_saved / "model.json"
+    text = path.read_text()
+    edited = re.sub(r'("intercept_":\{"__numpy__":"float64","value":)(-?[0-9])', r"\g<1>1\2",
+                    text, count=1)
+    assert edited != text
+    path.write_text(edited)
+    with pytest.raises(ModelFileError, match=r"model\.json fails its content checksum"):
+        skgxp.load(ridge_saved)
+
+
+def test_ridge_replaced_by_a_class_outside_the_allow_list_is_refused(ridge_saved):
+    _rewrite(ridge_saved, lambda doc: doc["estimator"]["steps"][2][1].update(
+        {"class": "sklearn.linear_model.Lasso"}))
+    with pytest.raises(ModelFileError, match="names 'sklearn.linear_model.Lasso', which is "
+                                             "not in skgxp's allow-list"):
+        skgxp.load(ridge_saved)
+
+
+def test_function_transformer_with_an_unlisted_function_is_refused_on_load(ridge_saved):
+    _rewrite(ridge_saved, lambda doc: doc["estimator"]["steps"][1][1]["params"].update(
+        func={"__ref__": "os.system"}))
+    with pytest.raises(ModelFileError, match="names 'os.system', which is not in skgxp's "
+                                             "allow-list"):
+        skgxp.load(ridge_saved)
+
+
+def test_unknown_learned_attribute_is_refused(ridge_saved):
+    _rewrite(ridge_saved, lambda doc: doc["estimator"]["steps"][0][1]["fitted"].update(
+        coef_=1.0))
+    with pytest.raises(ModelFileError, match="unknown learned attribute 'coef_' of KmerCounts"):
+        skgxp.load(ridge_saved)
+
+
+def test_invalid_kmer_length_is_reported(ridge_saved):
+    _rewrite(ridge_saved, lambda doc: doc["estimator"]["steps"][0][1]["params"].update(k=13))
+    with pytest.raises(ModelFileError, match="invalid KmerCounts parameters: k must be"):
+        skgxp.load(ridge_saved)
+
+
+def test_unsupported_sklearn_estimator_in_a_pipeline_is_refused(demo, tmp_path):
+    X, y = demo
+    model = _small_ridge(Lasso(alpha=0.1)).fit(X, y)
+    with pytest.raises(TypeError, match=re.escape(UNSUPPORTED.format("Lasso (at 'lasso')"))):
+        skgxp.save(model, tmp_path)
+
+
+class _OwnRidge(RidgeCV):
+    """A subclass: only the exact allow-listed classes are saved."""
+
+
+def test_subclass_of_an_allowed_estimator_is_refused(demo, tmp_path):
+    X, y = demo
+    model = _small_ridge(_OwnRidge()).fit(X, y)
+    with pytest.raises(TypeError, match=re.escape(
+            UNSUPPORTED.format("_OwnRidge (at '_ownridge')"))):
+        skgxp.save(model, tmp_path)
+
+
+def _to_dense(X):
+    return X.toarray()
+
+
+def test_function_transformer_with_an_unlisted_function_is_refused(demo, tmp_path):
+    X, y = demo
+    model = make_pipeline(KmerCounts(k=2), FunctionTransformer(_to_dense, accept_sparse=True),
+                          RidgeCV()).fit(X, y)
+    with pytest.raises(TypeError, match=re.escape(
+            "parameter func of FunctionTransformer (at 'functiontransformer') (_to_dense) "
+            "cannot be saved safely")):
+        skgxp.save(model, tmp_path)
