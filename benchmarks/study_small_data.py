@@ -73,7 +73,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.cache.mkdir(parents=True, exist_ok=True)
-    print(machine(args.threads))
+    print(f"machine: {machine()}", flush=True)
     X, y = load_dream_demo(return_X_y=True)
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.1, random_state=0)
     folds = list(KFold(args.folds, shuffle=True, random_state=0).split(X_train))

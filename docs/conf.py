@@ -41,8 +41,9 @@ extensions = [
     "myst_parser",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# user_guide/_*.rst are fragments that pages include, not pages of their own.
 exclude_patterns = ["_build", "_generated/*.txt", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip"]
+                    "auto_examples/*.py", "auto_examples/*.zip", "user_guide/_*.rst"]
 templates_path = ["_templates"]
 
 # API pages: one per object, generated from the docstrings.

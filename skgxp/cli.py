@@ -1,9 +1,9 @@
 """The ``skgxp`` command: BHI's DREAM 2022 workflow from a shell.
 
 Subcommands: ``fit`` (train and save a model directory, resumable),
-``predict``, ``cv`` (BHI's 5-fold protocol), ``evaluate`` (the DREAM weighted
-score), ``demo``, ``variants`` and ``ism`` (predicted effects of sequence
-changes). Run ``skgxp COMMAND --help`` for each.
+``predict``, ``cv`` (BHI's 5-fold protocol), ``tune`` (an Optuna search that a
+rerun continues), ``evaluate`` (the DREAM weighted score), ``demo``,
+``variants`` and ``ism`` (predicted effects of sequence changes). Run ``skgxp COMMAND --help`` for each.
 """
 
 import argparse
@@ -22,7 +22,7 @@ exit status:
   0    success
   1    the run failed (training diverged, out of memory, an unexpected error)
   2    bad usage or input (missing file, malformed row, unknown column or device)
-  130  interrupted (Ctrl-C); rerun the same `skgxp fit` to resume
+  130  interrupted (Ctrl-C); rerun the same `skgxp fit` (or `tune`) to resume
 
 Errors are printed on stderr as "skgxp: error: ..."; set SKGXP_DEBUG=1 to get
 the Python traceback as well.
@@ -146,6 +146,7 @@ def build_parser():
     from ._fit_command import fit
     from ._ism_command import ism
     from ._predict_command import predict
+    from ._tune_command import add_parser as add_tune_parser
     from ._variants_command import variants
 
     parser = argparse.ArgumentParser(
@@ -251,6 +252,7 @@ epoch) and as mean (sd) over folds. The construct options are those of fit.""",
     _add_columns(cv)
     _add_construct(cv)
     _add_training(cv, epochs=15, batch_size=512)
+    add_tune_parser(commands)
 
     evaluate = _add_subcommand(
         commands, "evaluate", "DREAM weighted score of predictions",
@@ -416,8 +418,10 @@ def _run(args):
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        _error("interrupted." + (" Run the same command again to resume from the last "
-                                 "completed epoch." if args.command == "fit" else ""))
+        _error("interrupted." + {
+            "fit": " Run the same command again to resume from the last completed epoch.",
+            "tune": " Run the same command again to continue the study.",
+        }.get(args.command, ""))
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`): stop quietly.
