@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._encoder import (
+from ._sequences import (
     _INVALID,
     _PAIR_TABLE,
     _as_sequence_list,
