@@ -141,6 +141,19 @@ def test_drosophila_pipeline_predicts_two_targets(tiny):
     assert model.predict(X[:5]).shape == (5, 2)
 
 
+def test_drosophila_pipeline_survives_clone_pickle_and_save(tiny, tmp_path):
+    X, y = load_drosophila_starr_sample(return_X_y=True)
+    model = make_pipeline(PromoterEncoder.from_construct(Construct(249, "", "")),
+                          _net(tiny, target_center="mean")).fit(X[:128], y[:128])
+    expected = model.predict(X[:9])
+    np.testing.assert_array_equal(clone(model).fit(X[:128], y[:128]).predict(X[:9]), expected)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X[:9]), expected)
+    skgxp.save(model, tmp_path / "m")
+    loaded = skgxp.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict(X[:9]), expected)
+    assert loaded[-1].construct_ == Construct(249, "", "") and loaded[-1].n_outputs_ == 2
+
+
 def test_codes_of_another_construct_are_refused(tiny, human):
     X, y = human
     model = _human_pipeline(tiny).fit(X, y)
