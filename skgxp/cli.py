@@ -338,12 +338,17 @@ SEQS is read as by skgxp predict. OUT.npz holds `effects`, of shape
 (n, 4, length) (bases A, C, G, T; (n, targets, 4, length) for a model of
 several targets), exactly 0 at the reference base and past the end of a
 shorter insert; `sequences`, `prediction` (the reference predictions) and
-`targets` (the target names). OUT.npy holds `effects` alone.""",
+`targets` (the target names). OUT.npy holds `effects` alone. --motifs also
+writes the high-effect stretches (seqlets) of each map and their best JASPAR
+2024 fungi matches, one row per (sequence, seqlet, match), as TSV (see
+skgxp.interpret.match_motifs; needs skgxp[interpret]).""",
         ism,
     )
     ism.add_argument("model_dir", metavar="MODEL_DIR", help="directory from skgxp fit")
     ism.add_argument("seqs", metavar="SEQS", help="sequences to mutate")
     ism.add_argument("--out", required=True, metavar="OUT", help="output .npz or .npy file")
+    ism.add_argument("--motifs", default=None, metavar="TSV",
+                     help="also write the seqlets' motif matches to this TSV")
     _add_columns(ism, target=False)
     for command in (variants, ism):
         command.add_argument("--tta", type=int, default=10, choices=(1, 2, 6, 10),

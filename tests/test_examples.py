@@ -15,7 +15,7 @@ def test_the_gallery_has_every_topic():
     assert {p.stem for p in EXAMPLES} == {
         "plot_quickstart", "plot_calibration_and_tta", "plot_cross_validation",
         "plot_grid_search", "plot_dream_protocol", "plot_human_mpra",
-        "plot_drosophila_starr",
+        "plot_drosophila_starr", "plot_interpretation", "plot_interpretation_dream",
     }
     assert (EXAMPLES[0].parent / "README.txt").read_text().startswith("Examples\n====")
 
