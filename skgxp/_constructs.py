@@ -38,3 +38,8 @@ PAD_5P_THRESHOLD = 0.666
 
 #: BHI's test-time shifts for ``--tta 5``; each with both strands gives 10 views.
 TTA_SHIFTS = (-2, -1, 0, 1, 2)
+
+
+def decode(codes):
+    """Bases of insert or vector codes as a string (N where there is none)."""
+    return "".join(BASES[c & (VECTOR_BIT - 1)] for c in codes)

@@ -18,13 +18,13 @@ from ._sequences import (
     _raise_invalid,
 )
 from ._constructs import (
-    BASES,
     CONTEXT_3P,
     CONTEXT_5P,
     FLANK_3P,
     FLANK_5P,
     VECTOR_BIT,
     VECTOR_N,
+    decode,
 )
 
 # Bounds the temporaries per chunk: 4 MiB is cache-friendly and small enough
@@ -197,8 +197,7 @@ class PromoterEncoder(TransformerMixin, BaseEstimator):
             is filled or absent).
         """
         self._validate()
-        left, right = (
-            "".join(BASES[c & (VECTOR_BIT - 1)] for c in codes) for codes in self._flanks())
+        left, right = (decode(codes) for codes in self._flanks())
         return Construct(self.length, left, right)
 
     def fit(self, X=None, y=None):

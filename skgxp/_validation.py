@@ -7,7 +7,10 @@ import pandas as pd
 import scipy.sparse
 
 from ._construct import Construct, construct_of
-from ._constructs import BASES, CONTEXT_3P, CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT, VECTOR_N
+from ._constructs import (
+    BASES, CONTEXT_3P, CONTEXT_5P, CONTEXT_WIDTH, VECTOR_BIT, VECTOR_N, decode,
+)
+from ._sequences import _CODE_TABLE
 from ._device import resolve_device
 
 _VALID_CODES = np.zeros(256, dtype=bool)
@@ -163,12 +166,7 @@ def check_sample_weight(sample_weight, n_samples):
 
 
 def _flank_codes_of(flank):
-    return _CODE_OF[np.frombuffer(flank.encode("ascii"), np.uint8)] | VECTOR_BIT
-
-
-_CODE_OF = np.zeros(256, dtype=np.uint8)
-for _code, _base in enumerate(BASES):
-    _CODE_OF[ord(_base)] = _code
+    return _CODE_TABLE[np.frombuffer(flank.encode("ascii"), np.uint8)] | VECTOR_BIT
 
 
 def check_codes(X, construct, flanks=True, rows=65536):
@@ -248,9 +246,7 @@ def dream_layout(X):
     check_codes(X, Construct(length), flanks=False)
     row = np.asarray(X[0])
     end = CONTEXT_5P + int(np.argmax(np.append(row[CONTEXT_5P:] >= VECTOR_BIT, True)))
-    def bases(codes):
-        return "".join(BASES[c & (VECTOR_BIT - 1)] for c in codes)
-    return Construct(length, bases(row[:CONTEXT_5P]), bases(row[end : end + CONTEXT_3P]))
+    return Construct(length, decode(row[:CONTEXT_5P]), decode(row[end : end + CONTEXT_3P]))
 
 
 def check_model_input(X, fitted, shifted, tta):
