@@ -1,17 +1,23 @@
-"""skgxp.recipes: unfitted pipelines of the documented structure, clone, a small fit."""
+"""skgxp.recipes: unfitted models of the documented structure, clone, small fits."""
 
 import pickle
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 from sklearn.base import clone
+from sklearn.ensemble import VotingRegressor
 from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from skgxp import DeepGXPRegressor, KmerCounts, PromoterEncoder, recipes
+import skgxp
+from skgxp import DeepGXPRegressor, KmerCounts, PromoterEncoder, QuantileCalibrator, recipes
 from skgxp.datasets import load_dream_demo
+from skgxp.metrics import pearson_scorer
+from conftest import TINY
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +101,107 @@ def test_fitted_kmer_ridge_pickles(demo):
     model = recipes.kmer_ridge().fit(X, y)
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(X_new), model.predict(X_new))
+
+
+# -- small_data ---------------------------------------------------------------------------
+
+
+def _tiny_small_data():
+    """small_data() with a tiny network trained for one epoch: a fit in seconds."""
+    model = recipes.small_data()
+    return model.set_params(**{
+        f"deepgxp__deepgxpregressor__{key}": value
+        for key, value in {**TINY, "max_epochs": 1, "verbose": 0, "device": "cpu"}.items()})
+
+
+@pytest.fixture(scope="module")
+def small(demo):
+    X, y, _ = demo
+    return _tiny_small_data().fit(X, y)
+
+
+def test_small_data_is_an_unfitted_voting_regressor():
+    model = recipes.small_data()
+    assert type(model) is VotingRegressor
+    assert not hasattr(model, "estimators_")
+
+
+def test_small_data_members_are_the_ridge_and_one_network():
+    names = [name for name, _ in recipes.small_data().estimators]
+    assert names == ["kmer_ridge", "deepgxp"]
+
+
+def test_small_data_ridge_member_is_kmer_ridge():
+    ridge = recipes.small_data().named_estimators["kmer_ridge"]
+    baseline = recipes.kmer_ridge()
+    assert repr(ridge.get_params(deep=True)) == repr(baseline.get_params(deep=True))
+
+
+def test_small_data_network_has_the_recipe_settings_and_bhis_otherwise():
+    network = recipes.small_data().named_estimators["deepgxp"]
+    encoder, regressor = (step for _, step in network.steps)
+    assert encoder.get_params() == PromoterEncoder().get_params()
+    params = regressor.get_params(deep=False)
+    defaults = DeepGXPRegressor().get_params(deep=False)
+    assert {key for key in params if params[key] != defaults.get(key, object())} == {
+        *recipes.SMALL_DATA_NETWORK, "_params_to_validate"}
+    assert {key: params[key] for key in recipes.SMALL_DATA_NETWORK} == (
+        recipes.SMALL_DATA_NETWORK)
+
+
+def test_small_data_weights_are_the_chosen_ones():
+    assert recipes.small_data().weights == [0.7, 0.3] == list(recipes.SMALL_DATA_WEIGHTS)
+
+
+def test_small_data_clones_with_its_parameters():
+    model = recipes.small_data()
+    twin = clone(model)
+    assert twin.weights == model.weights
+    for (name, member), (twin_name, twin_member) in zip(
+            model.estimators, twin.estimators, strict=True):
+        assert twin_name == name and twin_member is not member
+        for (_, step), (_, twin_step) in zip(member.steps, twin_member.steps, strict=True):
+            params, twin_params = step.get_params(deep=False), twin_step.get_params(deep=False)
+            # skorch's _params_to_validate is a set: its repr's order may differ.
+            assert params.pop("_params_to_validate", None) == twin_params.pop(
+                "_params_to_validate", None)
+            assert repr(twin_params) == repr(params)
+
+
+def test_small_data_predicts_the_weighted_mean_of_its_members(small, demo):
+    *_, X_new = demo
+    members = np.array([member.predict(X_new) for member in small.estimators_])
+    expected = np.average(members, axis=0, weights=small.weights)
+    np.testing.assert_allclose(small.predict(X_new), expected, rtol=1e-12)
+
+
+def test_fitted_small_data_pickles(small, demo):
+    *_, X_new = demo
+    again = pickle.loads(pickle.dumps(small))
+    np.testing.assert_array_equal(again.predict(X_new), small.predict(X_new))
+
+
+def test_fitted_small_data_saves_and_loads(small, demo, tmp_path):
+    *_, X_new = demo
+    loaded = skgxp.load(skgxp.save(small, tmp_path / "small"), device="cpu")
+    assert type(loaded) is VotingRegressor and loaded.weights == small.weights
+    np.testing.assert_array_equal(loaded.predict(X_new), small.predict(X_new))
+
+
+def test_grid_search_over_small_data_weights(demo):
+    X, y, _ = demo
+    grid = [[1.0, 0.0], [0.7, 0.3]]
+    search = GridSearchCV(_tiny_small_data(), {"weights": grid}, cv=KFold(2),
+                          scoring=pearson_scorer).fit(X, y)
+    assert [params["weights"] for params in search.cv_results_["params"]] == grid
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.weights in grid
+
+
+def test_quantile_calibrator_around_small_data(demo):
+    X, y, X_new = demo
+    model = QuantileCalibrator(_tiny_small_data()).fit(X, y)
+    assert type(model.regressor_) is VotingRegressor
+    raw = model.regressor_.predict(X_new)
+    expected = norm.cdf((raw - y.mean()) / y.std())
+    np.testing.assert_allclose(model.predict(X_new), expected, rtol=1e-12)
