@@ -32,10 +32,11 @@ from skgxp.recipes import kmer_ridge
 REDUCED = dict(module__conv1_channels=64, module__lstm_hidden_size=64,
                module__conv2_channels=32)
 #: The networks tried: the reduced width for 7 epochs of batches of 64
-#: (``skgxp demo``'s), BHI's recipe otherwise, at two seeds.
+#: (``skgxp demo``'s), BHI's recipe otherwise, at two seeds; and for 12 epochs.
 NETWORKS = {
     "deepgxp_64_e7": dict(max_epochs=7, batch_size=64, **REDUCED),
     "deepgxp_64_e7_seed41": dict(max_epochs=7, batch_size=64, random_state=41, **REDUCED),
+    "deepgxp_64_e12": dict(max_epochs=12, batch_size=64, **REDUCED),
 }
 #: Ensembles over seeds: the mean of these networks' predictions.
 SEED_ENSEMBLES = {"deepgxp_64_e7 x 2 seeds": ("deepgxp_64_e7", "deepgxp_64_e7_seed41")}

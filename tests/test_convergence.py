@@ -127,8 +127,8 @@ def test_constant_output_collapses_restarts_then_raises(gc_data):
     with pytest.warns(ConvergenceWarning, match="Restarting with seed") as caught:
         with pytest.raises(ConvergenceError, match=(
             r"did not converge with seed \d+: the predictions collapsed to a constant "
-            r"\(their spread stayed below min_spread=0.0001 times the targets' for 10 steps, "
-            r"to step 10\), after 2 restart\(s\) \(see restarts_\)\. All 3 attempt\(s\) "
+            r"\(their median spread over 10 steps, to step 10, was below min_spread=0.0001 "
+            r"times the targets'\), after 2 restart\(s\) \(see restarts_\)\. All 3 attempt\(s\) "
             r"failed the same way; what to check: the predictions collapsed to a constant: "
             r"a peak learning rate too high .* add a warm-up "
             r"\(callbacks__lr_schedule__warmup_steps\) or lower lr")):
