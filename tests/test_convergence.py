@@ -55,6 +55,21 @@ class _Noise(_Linear):
         return self.linear.bias + torch.randn(len(x), 1)
 
 
+class _FlickeringDead(_Linear):
+    """Dead, but on every third training step spread like dropout noise (1e-3 of y's)."""
+
+    def __init__(self, input_length=110):
+        super().__init__(input_length)
+        self.calls = 0
+
+    def forward(self, x):
+        out = self.linear.bias.expand(len(x), 1)
+        self.calls += self.training
+        if self.training and self.calls % 3 == 0:
+            out = out + 1e-3 * torch.randn(len(x), 1)
+        return out
+
+
 class _Counted(_Linear):
     """Counts how often it is built (a restart builds it anew)."""
 
@@ -147,6 +162,15 @@ def test_collapse_is_caught_after_collapse_steps_not_at_check_steps(gc_data):
     with pytest.warns(ConvergenceWarning), pytest.raises(ConvergenceError):
         net.fit(codes, y)
     assert net.restarts_[0]["step"] == 4
+
+
+def test_collapse_is_caught_when_some_steps_spread_above_min_spread(gc_data):
+    codes, y = gc_data
+    net = _net(_FlickeringDead, callbacks__convergence__max_restarts=0)
+    with pytest.raises(ConvergenceError, match="median spread over 10 steps, to step 10,"):
+        net.fit(codes, y)
+    spreads = [b["train_spread"] for row in net.history for b in row["batches"]][:10]
+    assert sum(s >= 1e-4 for s in spreads) == 3  # an every-step rule would not fire
 
 
 def test_different_failures_are_listed_per_seed(gc_data):
