@@ -150,7 +150,7 @@ def test_small_data_network_has_the_recipe_settings_and_bhis_otherwise():
 
 
 def test_small_data_weights_are_the_chosen_ones():
-    assert recipes.small_data().weights == [0.7, 0.3] == list(recipes.SMALL_DATA_WEIGHTS)
+    assert recipes.small_data().weights == [0.5, 0.5] == list(recipes.SMALL_DATA_WEIGHTS)
 
 
 def test_small_data_clones_with_its_parameters():
@@ -190,7 +190,7 @@ def test_fitted_small_data_saves_and_loads(small, demo, tmp_path):
 
 def test_grid_search_over_small_data_weights(demo):
     X, y, _ = demo
-    grid = [[1.0, 0.0], [0.7, 0.3]]
+    grid = [[1.0, 0.0], [0.5, 0.5]]
     search = GridSearchCV(_tiny_small_data(), {"weights": grid}, cv=KFold(2),
                           scoring=pearson_scorer).fit(X, y)
     assert [params["weights"] for params in search.cv_results_["params"]] == grid
