@@ -24,13 +24,12 @@ from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skgxp import DeepGXPRegressor, PromoterEncoder
+# The demo's reduced width (conv 64 / LSTM 64 / conv 32), as small_data() uses it.
+from skgxp._demo import CPU_MODULE as REDUCED
 from skgxp.datasets import load_dream_demo
 from skgxp.metrics import pearson_r
 from skgxp.recipes import kmer_ridge
 
-#: The demo's reduced width (conv 64 / LSTM 64 / conv 32).
-REDUCED = dict(module__conv1_channels=64, module__lstm_hidden_size=64,
-               module__conv2_channels=32)
 #: The networks tried: the reduced width for 7 epochs of batches of 64
 #: (``skgxp demo``'s), BHI's recipe otherwise, at two seeds; and for 12 epochs.
 NETWORKS = {

@@ -154,8 +154,8 @@ class ConvergenceMonitor(Callback):
         Steps averaged at each end for the stall rules; None means
         ``max(check_steps // 5, 1)``.
     min_spread : float, default=1e-4
-        Relative spread of the training predictions below which a step counts
-        as collapsed. At BHI's full size on the demo set, every 10-step window
+        Relative spread of the training predictions below which the median
+        of ``collapse_steps`` steps counts as collapsed. At BHI's full size on the demo set, every 10-step window
         of a healthy fit reached 1.1e-3 or more, collapsed ones stayed at
         2.7e-5 or less (``docs/benchmarks.md``, row 9).
     collapse_steps : int, default=10

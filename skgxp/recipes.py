@@ -23,6 +23,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from ._demo import CPU_MODULE
 from ._encoder import PromoterEncoder
 from ._kmer import KmerCounts
 from ._regressor import DeepGXPRegressor
@@ -36,13 +37,7 @@ KMER_RIDGE_ALPHAS = np.logspace(-2, 6, 33)
 
 #: The DeepGXP members of :func:`small_data`: the reduced width of
 #: ``skgxp demo``, 12 epochs of batches of 64, BHI's recipe otherwise.
-SMALL_DATA_NETWORK = {
-    "max_epochs": 12,
-    "batch_size": 64,
-    "module__conv1_channels": 64,
-    "module__lstm_hidden_size": 64,
-    "module__conv2_channels": 32,
-}
+SMALL_DATA_NETWORK = {"max_epochs": 12, "batch_size": 64, **CPU_MODULE}
 #: Weights of :func:`small_data`'s members (k-mer ridge, network), chosen by
 #: 3-fold CV on the demo training split among 0.1-steps.
 SMALL_DATA_WEIGHTS = (0.5, 0.5)

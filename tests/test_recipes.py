@@ -46,12 +46,16 @@ def test_recipe_clones_with_its_parameters(recipe):
     twin = clone(model)
     for (name, step), (twin_name, twin_step) in zip(model.steps, twin.steps, strict=True):
         assert twin_name == name and twin_step is not step
-        params, twin_params = step.get_params(deep=False), twin_step.get_params(deep=False)
-        # skorch's _params_to_validate is a set: its repr's order may differ.
-        assert params.pop("_params_to_validate", None) == twin_params.pop(
-            "_params_to_validate", None)
-        # repr: the parameters include arrays (RidgeCV's alphas), which == cannot compare.
-        assert repr(twin_params) == repr(params)
+        _assert_same_params(step, twin_step)
+
+
+def _assert_same_params(step, twin_step):
+    params, twin_params = step.get_params(deep=False), twin_step.get_params(deep=False)
+    # skorch's _params_to_validate is a set: its repr's order may differ.
+    assert params.pop("_params_to_validate", None) == twin_params.pop(
+        "_params_to_validate", None)
+    # repr: the parameters include arrays (RidgeCV's alphas), which == cannot compare.
+    assert repr(twin_params) == repr(params)
 
 
 def test_bhi_is_promoter_encoder_then_regressor():
@@ -165,11 +169,7 @@ def test_small_data_clones_with_its_parameters():
             model.estimators, twin.estimators, strict=True):
         assert twin_name == name and twin_member is not member
         for (_, step), (_, twin_step) in zip(member.steps, twin_member.steps, strict=True):
-            params, twin_params = step.get_params(deep=False), twin_step.get_params(deep=False)
-            # skorch's _params_to_validate is a set: its repr's order may differ.
-            assert params.pop("_params_to_validate", None) == twin_params.pop(
-                "_params_to_validate", None)
-            assert repr(twin_params) == repr(params)
+            _assert_same_params(step, twin_step)
 
 
 def test_small_data_predicts_the_weighted_mean_of_its_members(small, demo):
