@@ -31,11 +31,12 @@ from skgxp.metrics import pearson_r
 from skgxp.recipes import kmer_ridge
 
 #: The networks tried: the reduced width for 7 epochs of batches of 64
-#: (``skgxp demo``'s), BHI's recipe otherwise, at two seeds; and for 12 epochs.
+#: (``skgxp demo``'s), BHI's recipe otherwise, at two seeds; for 12 and 20 epochs.
 NETWORKS = {
     "deepgxp_64_e7": dict(max_epochs=7, batch_size=64, **REDUCED),
     "deepgxp_64_e7_seed41": dict(max_epochs=7, batch_size=64, random_state=41, **REDUCED),
     "deepgxp_64_e12": dict(max_epochs=12, batch_size=64, **REDUCED),
+    "deepgxp_64_e20": dict(max_epochs=20, batch_size=64, **REDUCED),
 }
 #: Ensembles over seeds: the mean of these networks' predictions.
 SEED_ENSEMBLES = {"deepgxp_64_e7 x 2 seeds": ("deepgxp_64_e7", "deepgxp_64_e7_seed41")}

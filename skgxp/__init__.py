@@ -4,8 +4,9 @@ from ._calibrator import QuantileCalibrator
 from ._construct import Construct, PromoterCodes
 from ._encoder import PromoterEncoder, SequenceLengthWarning
 from ._kmer import KmerCounts
+from ._loading import load
 from ._module import DeepGXP
-from ._persistence import ModelFileError, load, save
+from ._persistence import ModelFileError, save
 from ._regressor import DeepGXPRegressor
 
 __version__ = "0.1.0"

@@ -41,26 +41,32 @@ end; train it with `skgxp fit --params` as printed."""
 
 def add_parser(commands):
     """The ``tune`` subcommand and its options (fit's training and construct flags)."""
-    from .cli import _add_columns, _add_construct, _add_subcommand, _add_training, _fraction
-    from .cli import _positive_int
+    from ._cli_arguments import (
+        add_columns,
+        add_construct,
+        add_subcommand,
+        add_training,
+        fraction,
+        positive_int,
+    )
     from .tuning import BHI_N_TRIALS, DEFAULT_STORAGE
 
-    parser = _add_subcommand(commands, "tune", "search parameters with Optuna (resumable)",
+    parser = add_subcommand(commands, "tune", "search parameters with Optuna (resumable)",
                              DESCRIPTION, tune)
     parser.add_argument("train", metavar="TRAIN", help="training file (as for fit)")
     parser.add_argument("--study-name", required=True, metavar="NAME",
                         help="the study in --storage; the same name continues it")
     parser.add_argument("--storage", default=DEFAULT_STORAGE, metavar="URL",
                         help="SQLAlchemy URL of the study's database, or journal:PATH")
-    parser.add_argument("--n-trials", type=_positive_int, default=BHI_N_TRIALS,
+    parser.add_argument("--n-trials", type=positive_int, default=BHI_N_TRIALS,
                         metavar="N", help="finished trials the study holds in the end, "
                         "counting earlier runs'")
     parser.add_argument("--space", default=None, metavar="SPACE.json",
                         help="the search space as JSON (default: BHI's)")
-    parser.add_argument("--folds", type=_positive_int, default=None, metavar="K",
+    parser.add_argument("--folds", type=positive_int, default=None, metavar="K",
                         help="score each trial by K-fold cross-validation (BHI's split) "
                         "instead of one fit with a validation split")
-    parser.add_argument("--valid-fraction", type=_fraction, default=None, metavar="F",
+    parser.add_argument("--valid-fraction", type=fraction, default=None, metavar="F",
                         help="rows held out for validation without --folds (default: 0.1)")
     parser.add_argument("--no-pruning", action="store_true",
                         help="run every trial to the end")
@@ -68,11 +74,11 @@ def add_parser(commands):
                         help="seed of the TPE sampler (give each machine its own)")
     parser.add_argument("--train-seed", type=int, default=40, metavar="S",
                         help="random_state of each trial's training")
-    parser.add_argument("--heartbeat", type=_positive_int, default=60, metavar="S",
+    parser.add_argument("--heartbeat", type=positive_int, default=60, metavar="S",
                         help="seconds between a running trial's heartbeats (databases)")
-    _add_columns(parser)
-    _add_construct(parser)
-    _add_training(parser, epochs=15, batch_size=512)
+    add_columns(parser)
+    add_construct(parser)
+    add_training(parser, epochs=15, batch_size=512)
     return parser
 
 

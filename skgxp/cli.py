@@ -13,129 +13,26 @@ import re
 import sys
 
 from . import __version__
+from ._cli_arguments import (
+    EXIT_CODES,
+    Formatter,
+    add_columns,
+    add_construct,
+    add_plots,
+    add_subcommand,
+    add_training,
+    fraction,
+    positive_int,
+)
 from ._cli_errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
-
-_EXIT_CODES = """\
-exit status:
-  0    success
-  1    the run failed (training diverged, out of memory, an unexpected error)
-  2    bad usage or input (missing file, malformed row, unknown column or device)
-  130  interrupted (Ctrl-C); rerun the same `skgxp fit` (or `tune`) to resume
-
-Errors are printed on stderr as "skgxp: error: ..."; set SKGXP_DEBUG=1 to get
-the Python traceback as well.
-"""
-
 
 _DESCRIPTION = """\
 BHI's DREAM 2022 workflow (DeepGXP) from a shell: train a model on the
 challenge's sequence<TAB>expression file, predict, cross-validate with BHI's
 protocol, and compute the DREAM weighted score. Run `skgxp COMMAND --help`
 for each command."""
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keep the hand-wrapped descriptions; show the defaults that say something."""
-
-    def _get_help_string(self, action):
-        help = action.help or ""
-        quiet = action.default is None or action.default is False
-        if not quiet and action.default is not argparse.SUPPRESS and action.option_strings:
-            help += " (default: %(default)s)"
-        return help
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1)")
-    return value
-
-
-def _add_subcommand(commands, name, help, description, run):
-    parser = commands.add_parser(
-        name, help=help, description=description, epilog=_EXIT_CODES,
-        formatter_class=_Formatter,
-    )
-    parser.set_defaults(run=run)
-    return parser
-
-
-def _add_columns(parser, target=True):
-    parser.add_argument("--sequence-column", default="sequence", metavar="NAME",
-                        help="column of sequences in a headered TSV/CSV file")
-    if target:
-        parser.add_argument(
-            "--target-column", action="append", default=None, metavar="NAME",
-            help="column of measured expression in a headered file; repeat it to train "
-            "one output per column (default: expression)")
-
-
-def _add_construct(parser):
-    group = parser.add_argument_group(
-        "construct (default: DREAM's, a 110-bp insert between 37-bp 5' and 76-bp 3' "
-        "flanks)")
-    group.add_argument("--length", type=_positive_int, default=None, metavar="N",
-                       help="insert length the model sees: longer sequences are trimmed "
-                       "(see --trim), shorter ones padded with the flanks (default: 110)")
-    group.add_argument("--flank-5p", default=None, metavar="SEQ",
-                       help="vector bases upstream of the insert, any width ('' for "
-                       "none; default: DREAM's)")
-    group.add_argument("--flank-3p", default=None, metavar="SEQ",
-                       help="vector bases downstream of the insert, any width ('' for "
-                       "none; default: DREAM's)")
-    group.add_argument("--construct", default=None, metavar="FILE",
-                       help="the construct as a JSON file ({\"length\": ..., "
-                       "\"flank_5p\": ..., \"flank_3p\": ...}, as skgxp.Construct."
-                       "to_json writes it); instead of the three options above")
-    group.add_argument("--trim", default="3p", choices=("3p", "5p", "error"),
-                       help="sequences longer than the insert lose bases from their 3' "
-                       "end (BHI), from their 5' end, or are refused")
-
-
-def _add_training(parser, epochs, batch_size):
-    group = parser.add_argument_group("training (BHI's recipe unless changed)")
-    group.add_argument("--epochs", type=_positive_int, default=epochs, metavar="N",
-                       help="training epochs")
-    group.add_argument("--batch-size", type=_positive_int, default=batch_size, metavar="N",
-                       help="sequences per optimizer step (each on both strands)")
-    group.add_argument("--lr", type=float, default=1.5e-3, help="peak learning rate")
-    group.add_argument("--device", default="auto",
-                       help="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'")
-    group.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
-                       help="'auto': bf16 autocast on CUDA; on a CPU, bf16 for training "
-                            "where it has native bf16 (AVX512-BF16/AMX), else fp32")
-    group.add_argument(
-        "--params", metavar="JSON", default=None,
-        help="more DeepGXPRegressor parameters as a JSON object, e.g. "
-        "'{\"module__lstm_hidden_size\": 64}' for a smaller network",
-    )
-    group.add_argument("--quiet", action="store_true",
-                       help="no progress bar and no per-epoch table")
-    return group
-
-
-def _add_plots(parser, what, where):
-    parser.add_argument(
-        "--plots", nargs="?", const="", default=None, metavar="DIR",
-        help=f"write PNG figures of {what} into DIR (without DIR: into {where}); "
-        "needs matplotlib (pip install 'skgxp[plots]')",
-    )
 
 
 def build_parser():
@@ -150,13 +47,13 @@ def build_parser():
     from ._variants_command import variants
 
     parser = argparse.ArgumentParser(
-        prog="skgxp", description=_DESCRIPTION, epilog=_EXIT_CODES,
-        formatter_class=_Formatter,
+        prog="skgxp", description=_DESCRIPTION, epilog=EXIT_CODES,
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action="version", version=f"skgxp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    fit = _add_subcommand(
+    fit = add_subcommand(
         commands, "fit", "train a model on a challenge-format file and save it",
         """\
 Train DeepGXP with BHI's recipe on TRAIN and save the model in DIR.
@@ -179,19 +76,19 @@ sequences were trimmed or padded to the insert length is printed.""",
     fit.add_argument("train", metavar="TRAIN", help="training file")
     fit.add_argument("--out", required=True, metavar="DIR",
                      help="model directory (new, empty, or of an unfinished fit to resume)")
-    _add_columns(fit)
-    group = _add_training(fit, epochs=15, batch_size=512)
-    group.add_argument("--valid-fraction", type=_fraction, default=0.0, metavar="F",
+    add_columns(fit)
+    group = add_training(fit, epochs=15, batch_size=512)
+    group.add_argument("--valid-fraction", type=fraction, default=0.0, metavar="F",
                        help="rows held out to report validation loss and Pearson r "
                        "each epoch (BHI's final model used 0)")
     group.add_argument("--seed", type=int, default=40, metavar="S",
                        help="random_state of training and of the validation split")
-    _add_construct(fit)
+    add_construct(fit)
     fit.add_argument("--overwrite", action="store_true",
                      help="start over even if DIR holds a model or a checkpoint")
-    _add_plots(fit, "the training curves", "the model directory")
+    add_plots(fit, "the training curves", "the model directory")
 
-    predict = _add_subcommand(
+    predict = add_subcommand(
         commands, "predict", "predict expression of sequences with a saved model",
         """\
 Predict the expression of the sequences in SEQS with the model in MODEL_DIR.
@@ -217,11 +114,11 @@ saved at fit time: 'normal' is BHI's submitted post-processing.""",
                          choices=("none", "normal", "empirical"),
                          help="map predictions to quantiles of the training targets")
     predict.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
-    predict.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+    predict.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                          help="sequences per prediction batch (default: the model's)")
-    _add_columns(predict, target=False)
+    add_columns(predict, target=False)
 
-    cv = _add_subcommand(
+    cv = add_subcommand(
         commands, "cv", "BHI's k-fold cross-validation (report Table 1)",
         """\
 Cross-validate DeepGXP on TRAIN with BHI's protocol.
@@ -239,22 +136,22 @@ epoch) and as mean (sd) over folds. The construct options are those of fit.""",
         cv,
     )
     cv.add_argument("train", metavar="TRAIN", help="training file (as for fit)")
-    cv.add_argument("--folds", type=_positive_int, default=5, metavar="K",
+    cv.add_argument("--folds", type=positive_int, default=5, metavar="K",
                     help="number of folds")
     cv.add_argument("--seed", type=int, default=123456789, metavar="S",
                     help="random_state of the fold split (BHI's)")
-    cv.add_argument("--only-fold", type=_positive_int, action="append", default=None,
+    cv.add_argument("--only-fold", type=positive_int, action="append", default=None,
                     metavar="I", help="run fold I only (1-based; repeatable)")
     cv.add_argument("--train-seed", type=int, default=40, metavar="S",
                     help="random_state of each fold's training")
     cv.add_argument("--out", metavar="RESULTS", default=None,
                     help="also write the per-fold results as TSV")
-    _add_columns(cv)
-    _add_construct(cv)
-    _add_training(cv, epochs=15, batch_size=512)
+    add_columns(cv)
+    add_construct(cv)
+    add_training(cv, epochs=15, batch_size=512)
     add_tune_parser(commands)
 
-    evaluate = _add_subcommand(
+    evaluate = add_subcommand(
         commands, "evaluate", "DREAM weighted score of predictions",
         """\
 Score predictions with the DREAM 2022 challenge's weighted score.
@@ -276,10 +173,10 @@ leaderboard (8,570 sequences, with its 4,964 SNV / motif pairs).""",
                           "default: the bundled pairs with the bundled labels")
     evaluate.add_argument("--by", choices=("auto", "sequence", "index"), default="auto",
                           help="how predictions are joined to labels")
-    _add_plots(evaluate, "predicted vs measured per subset (and the calibration effect "
+    add_plots(evaluate, "predicted vs measured per subset (and the calibration effect "
                "when PRED has raw_prediction)", "the directory of PRED")
 
-    demo = _add_subcommand(
+    demo = add_subcommand(
         commands, "demo", "train on the bundled demo set and print DREAM scores",
         """\
 Train DeepGXP on the bundled DREAM demo set (6,370 sequences, 10% held out
@@ -288,9 +185,9 @@ labels, raw and after BHI's quantile post-processing. On a CPU the network is
 trained at reduced width unless --full is given.""",
         demo,
     )
-    demo.add_argument("--epochs", type=_positive_int, default=7, metavar="N",
+    demo.add_argument("--epochs", type=positive_int, default=7, metavar="N",
                       help="training epochs")
-    demo.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+    demo.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                       help="sequences per optimizer step")
     demo.add_argument("--full", action="store_true",
                       help="full-size model even on the CPU (slow)")
@@ -299,10 +196,10 @@ trained at reduced width unless --full is given.""",
                       help="test-time views")
     demo.add_argument("--params", metavar="JSON", default=None,
                       help="more DeepGXPRegressor parameters as a JSON object")
-    _add_plots(demo, "the training curves, predicted vs measured per subset and the "
+    add_plots(demo, "the training curves, predicted vs measured per subset and the "
                "effect of test-time views and calibration", "./skgxp-demo-plots")
 
-    variants = _add_subcommand(
+    variants = add_subcommand(
         commands, "variants", "predicted alt - ref effects of pairs of sequences",
         """\
 Predict the effect of each pair of PAIRS with the model in MODEL_DIR:
@@ -325,7 +222,7 @@ they are. A bad sequence is reported with its line.""",
     variants.add_argument("--alt-column", default="alt", metavar="NAME",
                           help="column of alternative sequences")
 
-    ism = _add_subcommand(
+    ism = add_subcommand(
         commands, "ism", "effect of every single substitution (saturation mutagenesis)",
         """\
 Saturation mutagenesis of the sequences in SEQS with the model in MODEL_DIR:
@@ -349,13 +246,13 @@ skgxp.interpret.match_motifs; needs skgxp[interpret]).""",
     ism.add_argument("--out", required=True, metavar="OUT", help="output .npz or .npy file")
     ism.add_argument("--motifs", default=None, metavar="TSV",
                      help="also write the seqlets' motif matches to this TSV")
-    _add_columns(ism, target=False)
+    add_columns(ism, target=False)
     for command in (variants, ism):
         command.add_argument("--tta", type=int, default=10, choices=(1, 2, 6, 10),
                              help="test-time views: 10 = shifts -2..+2 x both strands")
         command.add_argument("--device", default="auto",
                              help="'auto', 'cpu', 'cuda' or 'cuda:N'")
-        command.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+        command.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                              help="sequences per forward batch (default: the model's)")
     return parser
 
