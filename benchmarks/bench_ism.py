@@ -25,15 +25,14 @@ import os
 import numpy as np
 import torch
 from _common import literal_params, machine, random_sequences, random_targets, timed
-
-from skgxp import DeepGXPRegressor, PromoterEncoder
-from skgxp.interpret import saturation_mutagenesis
 from sklearn.pipeline import make_pipeline
 
+from skgxp import DeepGXPRegressor, PromoterEncoder
+# The CPU width of ``skgxp demo``.
+from skgxp._demo import CPU_MODULE as REDUCED
+from skgxp.interpret import saturation_mutagenesis
+
 LENGTH = 110
-#: The CPU width of ``skgxp demo``.
-REDUCED = dict(module__conv1_channels=64, module__lstm_hidden_size=64,
-               module__conv2_channels=32)
 
 
 def sync(device):
