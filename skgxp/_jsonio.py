@@ -11,6 +11,7 @@ encoding of estimator parameters in ``model.json`` is built on top of this in
 import json
 import math
 import os
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -82,16 +83,22 @@ def atomic_write(path, data):
 
     The bytes go to a temporary file that is fsynced and renamed over
     ``path``; the directory is fsynced too, so the rename survives a power
-    loss.
+    loss. The temporary name is unique, so two processes writing the same
+    file (parallel fits sharing a directory) never write into one another's.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # Not mkstemp: its files are private (0600); "x" creates with the umask's mode.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     if os.name == "posix":  # directories cannot be opened for fsync on Windows
         directory = os.open(path.parent, os.O_RDONLY)
         try:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from skgxp import cli
-from skgxp._jsonio import ModelFileError, read_json, write_json
+from skgxp._jsonio import ModelFileError, atomic_write, read_json, write_json
 from skgxp._provenance import provenance_record
 
 from conftest import TINY
@@ -22,6 +22,29 @@ def test_write_json_writes_non_finite_floats_as_null(tmp_path):
 def test_write_json_leaves_no_temporary_file(tmp_path):
     write_json(tmp_path / "f.json", {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+
+
+def test_atomic_write_that_fails_keeps_the_old_file_and_no_temporary(tmp_path):
+    atomic_write(tmp_path / "f.json", b"old")
+    with pytest.raises(TypeError):
+        atomic_write(tmp_path / "f.json", "not bytes")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+    assert (tmp_path / "f.json").read_bytes() == b"old"
+
+
+def test_atomic_write_does_not_touch_another_writers_temporary_file(tmp_path):
+    # The fixed name the old implementation used: a concurrent writer's file.
+    (tmp_path / "f.json.tmp").write_bytes(b"another writer's")
+    atomic_write(tmp_path / "f.json", b"mine")
+    assert (tmp_path / "f.json.tmp").read_bytes() == b"another writer's"
+    assert (tmp_path / "f.json").read_bytes() == b"mine"
+
+
+def test_atomic_write_creates_files_with_the_umask_mode(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    atomic_write(tmp_path / "f.json", b"x")
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_read_json_refuses_nan_naming_the_file(tmp_path):
@@ -62,4 +85,7 @@ def test_fit_fsyncs_every_file_it_writes(tmp_path, monkeypatch):
                      "--batch-size", "32", "--params", json.dumps(TINY), "--quiet"]) == 0
     written = {p.name for p in out.iterdir()} | {"fit_settings.json",
                                                  "training_checkpoint.pt"}
-    assert {f"{name}.tmp" for name in written} <= fsynced
+    # Each file is fsynced under its unique temporary name, NAME.<random>.tmp.
+    unsynced = {name for name in written if not any(
+        synced.startswith(f"{name}.") and synced.endswith(".tmp") for synced in fsynced)}
+    assert unsynced == set()
