@@ -8,34 +8,14 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import Callback
 
+from _training_callbacks import CountEpochs, Crash
 from conftest import TINY
 from skgxp import DeepGXPRegressor, PromoterEncoder
 from skgxp.callbacks import TrainingCheckpoint
 from skgxp.datasets import load_dream_demo
 
 EPOCHS = 3
-
-
-class _Crash(Callback):
-    """Raise at the end of an epoch, after the checkpoint of that epoch is written."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch:
-            raise RuntimeError("simulated crash")
-
-
-class _CountEpochs(Callback):
-    def initialize(self):
-        self.epochs_ = 0
-        return self
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.epochs_ += 1
 
 
 def _rows(start):
@@ -54,8 +34,8 @@ def _fit_in_a_process(dirname, start, crash_at):
     """One fit in a joblib worker process: its checkpoint's path, epochs run, predictions."""
     torch.set_num_threads(1)
     codes, y = _rows(start)
-    checkpoint, count = TrainingCheckpoint(dirname), _CountEpochs()
-    extra = [_Crash(crash_at)] if crash_at else []
+    checkpoint, count = TrainingCheckpoint(dirname), CountEpochs()
+    extra = [Crash(crash_at)] if crash_at else []
     net = _net([checkpoint, count, *extra])
     try:
         net.fit(codes, y)

@@ -13,33 +13,13 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
+from _training_callbacks import CountEpochs, Crash
 from skgxp import DeepGXPRegressor, ModelFileError
 from skgxp.callbacks import ConvergenceError, TrainingCheckpoint
 
 EPOCHS = 4
-
-
-class _Crash(Callback):
-    """Raise at the end of an epoch, after the checkpoint of that epoch is written."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch:
-            raise RuntimeError("simulated crash")
-
-
-class _CountEpochs(Callback):
-    def initialize(self):
-        self.epochs_ = 0
-        return self
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.epochs_ += 1
 
 
 def _net(tiny, callbacks, **params):
@@ -76,8 +56,8 @@ def test_fit_after_a_crash_equals_an_uninterrupted_fit(tiny, demo_codes, tmp_pat
     codes, y = demo_codes
     reference = _net(tiny, None, train_split=split).fit(codes, y)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        _net(tiny, [TrainingCheckpoint(tmp_path), _Crash(2)], train_split=split).fit(codes, y)
-    count = _CountEpochs()
+        _net(tiny, [TrainingCheckpoint(tmp_path), Crash(2)], train_split=split).fit(codes, y)
+    count = CountEpochs()
     resumed = _net(tiny, [TrainingCheckpoint(tmp_path), count], train_split=split)
     resumed.fit(codes, y)
     assert count.epochs_ == EPOCHS - 2
@@ -88,7 +68,7 @@ def test_lr_schedule_continues_from_the_checkpoint(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
     reference = _net(tiny, None).fit(codes, y)
     with pytest.raises(RuntimeError):
-        _net(tiny, [TrainingCheckpoint(tmp_path), _Crash(3)]).fit(codes, y)
+        _net(tiny, [TrainingCheckpoint(tmp_path), Crash(3)]).fit(codes, y)
     resumed = _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
     assert resumed.history[:, "batches", :, "lr"] == reference.history[:, "batches", :, "lr"]
     assert resumed.optimizer_.param_groups[0]["lr"] == 0.0
@@ -97,7 +77,7 @@ def test_lr_schedule_continues_from_the_checkpoint(tiny, demo_codes, tmp_path):
 def test_finished_checkpoint_trains_no_more_epochs(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
     first = _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
-    count = _CountEpochs()
+    count = CountEpochs()
     again = _net(tiny, [TrainingCheckpoint(tmp_path), count]).fit(codes, y)
     assert count.epochs_ == 0
     assert np.array_equal(again.predict(codes), first.predict(codes))
@@ -106,7 +86,7 @@ def test_finished_checkpoint_trains_no_more_epochs(tiny, demo_codes, tmp_path):
 def test_resume_false_starts_over(tiny, demo_codes, tmp_path):
     codes, y = demo_codes
     _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
-    count = _CountEpochs()
+    count = CountEpochs()
     _net(tiny, [TrainingCheckpoint(tmp_path, resume=False), count]).fit(codes, y)
     assert count.epochs_ == EPOCHS
 
@@ -116,7 +96,7 @@ def test_fit_with_other_data_starts_in_its_own_subdirectory(tiny, demo_codes, tm
     _net(tiny, [TrainingCheckpoint(tmp_path)]).fit(codes, y)
     first = _only_checkpoint(tmp_path)
     before = first.read_bytes()
-    count = _CountEpochs()
+    count = CountEpochs()
     _net(tiny, [TrainingCheckpoint(tmp_path), count]).fit(codes, y + 1)
     assert count.epochs_ == EPOCHS
     assert len(list(tmp_path.glob("*/training_checkpoint.pt"))) == 2
