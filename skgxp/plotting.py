@@ -148,6 +148,17 @@ def _style(ax, title, xlabel, ylabel, legend=True):
         ax.xaxis.get_major_locator().set_params(integer=True)
 
 
+def _measured_panel(ax, measured, predicted, what, title, **scatter):
+    """One predicted-vs-measured scatter: translucent by point count, small type."""
+    alpha = float(np.clip(600 / len(measured), 0.15, 0.8))
+    ax.scatter(measured, predicted, alpha=alpha, lw=0, rasterized=True, **scatter)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(f"measured {what}", fontsize=8)
+    ax.set_ylabel(f"predicted {what}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+
+
 def plot_predicted_vs_measured(y_pred, labels=None, pairs=None, *, title=None):
     """Predicted against measured expression for every DREAM test subset.
 
@@ -192,19 +203,12 @@ def plot_predicted_vs_measured(y_pred, labels=None, pairs=None, *, title=None):
                              squeeze=False)
     for ax, (subset, truth, predicted) in zip(axes.flat, arrays):
         paired = subset in PAIRED_SUBSETS
-        alpha = float(np.clip(600 / len(truth), 0.15, 0.8))
-        ax.scatter(truth, predicted, s=4, alpha=alpha, lw=0,
-                   color="#9467bd" if paired else "#1f77b4", rasterized=True)
-        ax.set_title(
+        _measured_panel(
+            ax, truth, predicted, "\u0394 alt \u2212 ref" if paired else "expression",
             f"{subset} (weight {DREAM_WEIGHTS[subset]}, n={len(truth):,})\n"
             f"r = {pearson_r(truth, predicted):.3f}   "
-            f"\u03c1 = {spearman_r(truth, predicted):.3f}", fontsize=9,
-        )
-        what = "\u0394 alt \u2212 ref" if paired else "expression"
-        ax.set_xlabel(f"measured {what}", fontsize=8)
-        ax.set_ylabel(f"predicted {what}", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+            f"\u03c1 = {spearman_r(truth, predicted):.3f}",
+            s=4, color="#9467bd" if paired else "#1f77b4")
     for ax in axes.flat[len(arrays):]:
         ax.set_visible(False)
     fig.suptitle(title or "Predicted vs measured expression per DREAM subset")
@@ -248,14 +252,9 @@ def plot_targets(y_true, y_pred, target_names=None, *, title=None):
     y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1, len(table))
     fig, axes = plt.subplots(1, len(table), figsize=(3.7 * len(table), 3.5), squeeze=False)
     for j, (ax, (name, row)) in enumerate(zip(axes.flat, table.iterrows())):
-        alpha = float(np.clip(600 / len(y_true), 0.15, 0.8))
-        ax.scatter(y_true[:, j], y_pred[:, j], s=6, alpha=alpha, lw=0, rasterized=True)
-        ax.set_title(f"{name} (n={int(row['n']):,})\nr = {row['pearson_r']:.3f}   "
-                     f"\u03c1 = {row['spearman']:.3f}", fontsize=9)
-        ax.set_xlabel(f"measured {name}", fontsize=8)
-        ax.set_ylabel(f"predicted {name}", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+        _measured_panel(ax, y_true[:, j], y_pred[:, j], name,
+                        f"{name} (n={int(row['n']):,})\nr = {row['pearson_r']:.3f}   "
+                        f"\u03c1 = {row['spearman']:.3f}", s=6)
     fig.suptitle(title or "Predicted vs measured")
     fig.tight_layout()
     return fig
