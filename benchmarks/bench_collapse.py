@@ -24,7 +24,10 @@ validation rows (forward and reverse strand averaged, in standardized units) is
 below ``--collapsed-sd`` (1e-3; a target has sd 1). Printed per run: the
 spread of the training predictions at steps 10/30/60/89, the first step from
 which every training batch's spread stayed below 1e-3, the validation spread
-and Pearson r; then the fraction collapsed per loop. ``--out FILE`` appends
+and Pearson r, and the quietest 10-step median of the training spread (the
+smallest, over windows of 10 steps, of the window's median: what the
+convergence monitor compares with ``min_spread``); then the fraction
+collapsed per loop. ``--out FILE`` appends
 one JSON line per run, so a long run can be read while it goes on.
 """
 
@@ -70,12 +73,12 @@ class _StepSpread(Callback):
 
 
 def _quietest_window(spread, steps=10):
-    """The smallest, over windows of ``steps`` consecutive steps, of the window's largest spread.
+    """The smallest, over windows of ``steps`` consecutive steps, of the window's median spread.
 
-    The convergence monitor calls a fit collapsed when one window stays below
-    its threshold; this is how close a run came to that.
+    The convergence monitor calls a fit collapsed when the median of one
+    window is below its threshold; this is how close a run came to that.
     """
-    return min(max(spread[i:i + steps]) for i in range(len(spread) - steps + 1))
+    return min(float(np.median(spread[i:i + steps])) for i in range(len(spread) - steps + 1))
 
 
 def _first_dead_step(spread):
@@ -152,7 +155,7 @@ def main():
     runners = {"ours": run_ours, "plain": run_plain}
     collapsed = {loop: [] for loop in args.loops}
     print(f"{'seed':>11} {'loop':>5} {'sd@10':>8} {'sd@30':>8} {'sd@60':>8} {'sd@end':>8} "
-          f"{'dead from':>9} {'valid sd':>9} {'valid r':>7} {'s':>5}")
+          f"{'dead from':>9} {'valid sd':>9} {'valid r':>7} {'quietest':>8} {'s':>5}")
     for seed in args.seeds:
         for loop in args.loops:
             start = time.perf_counter()
@@ -169,7 +172,8 @@ def main():
             collapsed[loop].append(row["collapsed"])
             at = [spread[min(k, len(spread)) - 1] for k in (10, 30, 60, len(spread))]
             print(f"{seed:>11} {loop:>5} " + " ".join(f"{v:8.1e}" for v in at)
-                  + f" {str(row['dead_from']):>9} {valid_sd:9.2e} {r:7.3f} {seconds:5.0f}",
+                  + f" {str(row['dead_from']):>9} {valid_sd:9.2e} {r:7.3f} "
+                  f"{_quietest_window(spread):8.1e} {seconds:5.0f}",
                   flush=True)
             if args.out:
                 with open(args.out, "a") as out:
@@ -183,7 +187,7 @@ def summarize(paths, collapsed_sd):
     """Reprint saved runs, then per loop the collapsed fraction and the quietest windows."""
     rows = [json.loads(line) for path in paths for line in open(path) if line.strip()]
     print(f"{'seed':>11} {'loop':>5} {'dead from':>9} {'valid sd':>9} {'valid r':>7} "
-          f"{'quietest 10-step window':>23}")
+          f"{'quietest 10-step median':>23}")
     for row in rows:
         print(f"{row['seed']:>11} {row['loop']:>5} {str(row['dead_from']):>9} "
               f"{row['valid_sd']:9.2e} {row['valid_r']:7.3f} "
@@ -197,7 +201,7 @@ def summarize(paths, collapsed_sd):
         if dead:
             line += f"; dead from steps {sorted(row['dead_from'] for row in dead)}"
         if healthy:
-            line += (f"; healthy runs' quietest 10-step window: "
+            line += (f"; healthy runs' quietest 10-step median: "
                      f"{min(_quietest_window(row['spread']) for row in healthy):.2e}")
         print(line)
 
