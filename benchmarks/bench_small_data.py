@@ -1,7 +1,7 @@
 """``small_data()`` against ``kmer_ridge()``: a learning curve, then the public leaderboard.
 
 Run: python benchmarks/bench_small_data.py [--threads 2] [--sizes 1000 2000 4000 5733]
-     [--figure docs/images/learning_curve.png] [--no-bhi]
+     [--figure docs/images/learning_curve.png] [--no-bhi] [--precision auto]
 
 The demo split of issue 12 (``train_test_split(test_size=0.1, random_state=0)``
 of the bundled demo set: 5,733 training rows, 637 held out). For each size
@@ -48,20 +48,24 @@ def reduced_bhi():
 RECIPES = {"kmer_ridge": kmer_ridge, "small_data": small_data, "bhi (reduced width)": reduced_bhi}
 
 
-def fit(name, X, y):
+def fit(name, X, y, precision="auto"):
+    model = RECIPES[name]()
+    # Every DeepGXP member's, e.g. small_data()'s deepgxp__deepgxpregressor__precision.
+    model.set_params(**{key: precision for key in model.get_params()
+                        if key.endswith("deepgxpregressor__precision")})
     start = time.perf_counter()
-    model = RECIPES[name]().fit(X, y)
+    model.fit(X, y)
     return model, time.perf_counter() - start
 
 
-def curve(names, sizes, X_train, y_train, X_valid, y_valid):
+def curve(names, sizes, X_train, y_train, X_valid, y_valid, precision):
     """Validation r of each recipe at each size; the models fitted on the whole split."""
     order = np.random.default_rng(0).permutation(len(X_train))
     rows, whole = [], {}
     for n in sizes:
         idx = np.arange(len(X_train)) if n == len(X_train) else order[:n]
         for name in names:
-            model, seconds = fit(name, X_train[idx], y_train[idx])
+            model, seconds = fit(name, X_train[idx], y_train[idx], precision)
             scores = {name: pearson_r(y_valid, model.predict(X_valid))}
             if name == "small_data":  # its members alone, from the same fit
                 for member, estimator in model.named_estimators_.items():
@@ -125,13 +129,18 @@ def main():
     parser.add_argument("--figure", type=Path, default=Path("learning_curve.png"))
     parser.add_argument("--csv", type=Path, default=None, help="also write the curve here")
     parser.add_argument("--no-bhi", action="store_true")
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
+                        help="the DeepGXP members' training precision ('auto': bf16 "
+                        "autocast on CPUs with native bf16, else fp32)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"machine: {machine()}", flush=True)
     X, y = load_dream_demo(return_X_y=True)
     X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.1, random_state=0)
     names = [name for name in RECIPES if not (args.no_bhi and name.startswith("bhi"))]
-    rows, whole = curve(names, args.sizes, X_train, y_train, X_valid, y_valid)
+    print(f"DeepGXP training precision: {args.precision}", flush=True)
+    rows, whole = curve(names, args.sizes, X_train, y_train, X_valid, y_valid,
+                        args.precision)
     plot(rows, args.figure)
     if args.csv is not None:
         with args.csv.open("w", newline="") as out:
