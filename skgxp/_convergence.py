@@ -155,9 +155,10 @@ class ConvergenceMonitor(Callback):
         ``max(check_steps // 5, 1)``.
     min_spread : float, default=1e-4
         Relative spread of the training predictions below which the median
-        of ``collapse_steps`` steps counts as collapsed. At BHI's full size on the demo set, every 10-step window
-        of a healthy fit reached 1.1e-3 or more, collapsed ones stayed at
-        2.7e-5 or less (``docs/benchmarks.md``, row 9).
+        of ``collapse_steps`` steps counts as collapsed. At BHI's full size on
+        the demo set, the median of every 10-step window of a healthy fit was
+        5.8e-3 or more, collapsed fits fell to 9.2e-6 or less
+        (``docs/benchmarks.md``, row 9).
     collapse_steps : int, default=10
         Steps whose median spread is judged (the last ones, at every step).
     min_z : float, default=3.0
