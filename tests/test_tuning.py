@@ -1,12 +1,12 @@
 """skgxp.tuning and ``skgxp tune``: a persistent Optuna study that resumes after a kill."""
 
-import datetime
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 
@@ -104,52 +104,59 @@ def test_rerun_continues_the_study_keeping_earlier_trials(data, tmp_path, kind):
     assert more.trials[2].params["lr"] != more.trials[0].params["lr"]
 
 
+# Runs ``skgxp tune`` with its second fit (the second trial's) held until the test kills it:
+# a trial is killed mid-way however fast the machine trains.
+_HOLD_SECOND_FIT = textwrap.dedent("""
+    import pathlib, sys, time
+    from skgxp import cli
+    from skgxp._regressor import DeepGXPRegressor
+
+    ready = pathlib.Path(sys.argv[1])
+    fit, calls = DeepGXPRegressor.fit, []
+
+    def held_fit(self, X, y=None, **fit_params):
+        calls.append(1)
+        if len(calls) == 2:
+            ready.write_text("")
+            time.sleep(600)
+        return fit(self, X, y, **fit_params)
+
+    DeepGXPRegressor.fit = held_fit
+    sys.exit(cli.main(sys.argv[2:]))
+""")
+
+
 def test_a_killed_tune_command_continues_to_n_finished_trials(train_file, tmp_path):
     db = tmp_path / "study.db"
     space = tmp_path / "space.json"
     space.write_text(json.dumps(SPACE))
-    args = [sys.executable, "-m", "skgxp", "tune", train_file, "--storage", f"sqlite:///{db}",
-            "--study-name", "kill", "--n-trials", "3", "--space", str(space),
-            "--epochs", "3", "--batch-size", "32", "--params", json.dumps(SENSITIVE),
-            "--heartbeat", "1", "--quiet"]
+    ready = tmp_path / "second_fit_started"
+    args = ["tune", train_file, "--storage", f"sqlite:///{db}", "--study-name", "kill",
+            "--n-trials", "3", "--space", str(space), "--epochs", "3", "--batch-size", "32",
+            "--params", json.dumps(SENSITIVE), "--heartbeat", "1", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log = open(tmp_path / "first_run.err", "w")  # noqa: SIM115 (closed after the kill)
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    # Its first line comes once the study exists: only then does this test open it too.
-    header = process.stdout.readline()
-    assert header.startswith("skgxp tune: "), (tmp_path / "first_run.err").read_text()
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_SECOND_FIT, str(ready), *args],
+                               env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 120
-    states = []
-    while process.poll() is None and time.monotonic() < deadline:
-        if db.exists():
-            try:
-                trials = optuna.load_study(study_name="kill", storage=f"sqlite:///{db}").trials
-            except KeyError:  # the study is not created yet
-                trials = []
-            states = [t.state.name for t in trials]
-            # Killed in the middle of a trial, after at least one has finished, and not in
-            # the first instant of the trial: before its first heartbeat, Optuna could not
-            # tell it from a trial just started on another machine.
-            if ("COMPLETE" in states and states[-1] == "RUNNING"
-                    and datetime.datetime.now() - trials[-1].datetime_start
-                    > datetime.timedelta(seconds=0.3)):
-                break
+    while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    # Killed after a heartbeat of the held trial: before its first one, Optuna could not
+    # tell it from a trial just started on another machine.
+    time.sleep(1.5)
     alive = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
-    process.stdout.close()
     log.close()
-    assert alive, (f"the search ended before it could be killed: {states}\n"
-                   + (tmp_path / "first_run.err").read_text())
+    assert ready.exists() and alive, (tmp_path / "first_run.err").read_text()
     killed = optuna.load_study(study_name="kill", storage=f"sqlite:///{db}")
     kept = [(t.number, t.params, t.value) for t in killed.trials if t.state.name == "COMPLETE"]
     running = [t.number for t in killed.trials if t.state.name == "RUNNING"]
-    assert len(running) == 1
+    assert (len(kept), running) == (1, [1])  # the first trial done, the second held
     time.sleep(2.5)  # past the grace period (2 heartbeats) of the killed trial
 
-    rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run([sys.executable, "-m", "skgxp", *args], env=env, capture_output=True,
+                           text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert (f"skgxp tune: warning: trial {running[0]} of study 'kill' was left RUNNING by "
             "a process that stopped (no heartbeat for over 2 s): marked FAIL; it does not "
