@@ -95,9 +95,10 @@ def main():
           "random_state=0)); Pearson r per fold")
     oof = {name: out_of_fold(name, X_train, y_train, folds, args.cache)
            for name in ["kmer_ridge", *args.networks]}
-    for name, members in ENSEMBLES.items():
-        if all(member in oof for member in members):
-            oof[name] = np.mean([oof[member] for member in members], axis=0)
+    ensembles = {name: members for name, members in ENSEMBLES.items()
+                 if all(member in oof for member in members)}
+    for name, members in ensembles.items():
+        oof[name] = np.mean([oof[member] for member in members], axis=0)
     rows = {name: fold_rs(y_train, pred, folds) for name, pred in oof.items()}
     for net in [name for name in oof if name != "kmer_ridge"]:
         for w in np.round(np.arange(0.1, 1.0, 0.1), 1):
@@ -113,9 +114,8 @@ def main():
     print("\ncorrelation of out-of-fold predictions")
     for net in args.networks:
         print(f"  {net} with kmer_ridge: {np.corrcoef(oof[net], oof['kmer_ridge'])[0, 1]:.3f}")
-    for name, members in ENSEMBLES.items():
-        if all(member in oof for member in members):
-            print(f"  members of {name}: {np.corrcoef([oof[m] for m in members])[0, 1]:.3f}")
+    for name, members in ensembles.items():
+        print(f"  members of {name}: {np.corrcoef([oof[m] for m in members])[0, 1]:.3f}")
     best = max(rows, key=lambda name: rows[name].mean())
     print(f"\nSUMMARY small-data study: best by mean {args.folds}-fold CV r: {best} "
           f"({rows[best].mean():.4f}); kmer_ridge alone {rows['kmer_ridge'].mean():.4f}")

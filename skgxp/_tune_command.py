@@ -52,7 +52,7 @@ def add_parser(commands):
     from .tuning import BHI_N_TRIALS, DEFAULT_STORAGE
 
     parser = add_subcommand(commands, "tune", "search parameters with Optuna (resumable)",
-                             DESCRIPTION, tune)
+                            DESCRIPTION, tune)
     parser.add_argument("train", metavar="TRAIN", help="training file (as for fit)")
     parser.add_argument("--study-name", required=True, metavar="NAME",
                         help="the study in --storage; the same name continues it")

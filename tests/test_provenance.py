@@ -85,7 +85,7 @@ def test_fit_fsyncs_every_file_it_writes(tmp_path, monkeypatch):
                      "--batch-size", "32", "--params", json.dumps(TINY), "--quiet"]) == 0
     written = {p.name for p in out.iterdir()} | {"fit_settings.json",
                                                  "training_checkpoint.pt"}
-    # Each file is fsynced under its unique temporary name, NAME.<random>.tmp.
+    # Each file is fsynced under its unique temporary name, NAME.<pid>.<random>.tmp.
     unsynced = {name for name in written if not any(
         synced.startswith(f"{name}.") and synced.endswith(".tmp") for synced in fsynced)}
     assert unsynced == set()
